@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using WebhookEnterprise.Core;
+using WebhookEnterprise.Core.Queue;
+using WebhookEnterprise.Core.Storage;
+
+namespace WebhookEnterprise.Api;
+
+/// <summary>
+/// Ingress: <c>ANY /{source-id}</c> and <c>ANY /{source-id}/{sub-path}</c>. A message is committed to
+/// Postgres before the sender hears anything, so every 2xx stands for a stored message.
+/// </summary>
+public static partial class IngressEndpoints
+{
+    private const string RetryAfterSeconds = "5";
+
+    public static IEndpointRouteBuilder MapIngressEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.Map("/{sourceId:long}", ReceiveAsync).WithName("Ingress");
+        app.Map("/{sourceId:long}/{**subPath}", ReceiveAsync).WithName("IngressSubPath");
+
+        return app;
+    }
+
+    private static async Task ReceiveAsync(
+        HttpContext context,
+        long sourceId,
+        SourceRepository sources,
+        MessageStore store,
+        DeliveryQueue queue,
+        IOptions<ApiOptions> options,
+        ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(IngressEndpoints));
+        var cancellationToken = context.RequestAborted;
+        var receivedAt = DateTimeOffset.UtcNow;
+
+        IngressSource? source;
+        try
+        {
+            source = await sources.FindForIngressAsync(sourceId, cancellationToken);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            LogStorageUnavailable(logger, e, sourceId);
+            await WriteUnavailableAsync(context);
+
+            return;
+        }
+
+        if (source is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+
+            return;
+        }
+
+        if (!HasCredentials(context.Request, source))
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"webhook-enterprise\", charset=\"UTF-8\"";
+
+            return;
+        }
+
+        byte[] body;
+        try
+        {
+            body = await ReadBodyAsync(context.Request, cancellationToken);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            LogBodyTooLarge(logger, sourceId, options.Value.MaxBodyBytes);
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+
+            return;
+        }
+
+        var (path, query) = SplitTarget(context, sourceId);
+        var message = new IncomingMessage(
+            Ids.New(),
+            source.Id,
+            context.Request.Method,
+            path,
+            query,
+            ReadHeaders(context.Request),
+            body,
+            context.Connection.RemoteIpAddress?.ToString(),
+            receivedAt);
+
+        IReadOnlyList<Guid> deliveryIds;
+        try
+        {
+            deliveryIds = await store.StoreAsync(message, source.TargetIds, cancellationToken);
+        }
+        catch (Exception e) when (IsStorageFailure(e))
+        {
+            LogStorageUnavailable(logger, e, sourceId);
+            await WriteUnavailableAsync(context);
+
+            return;
+        }
+
+        try
+        {
+            await queue.EnqueueAsync(deliveryIds, Activity.Current?.Id);
+        }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // The message and its deliveries are committed and due now: the sweep of overdue
+            // deliveries queues them once Redis answers again, so the sender still gets its answer.
+            LogQueueUnavailable(logger, e, Ids.Format(message.Id));
+        }
+
+        LogReceived(logger, Ids.Format(message.Id), sourceId, body.Length, deliveryIds.Count);
+
+        context.Response.StatusCode = source.StatusCode;
+        if (source.ContentType.Length > 0)
+        {
+            context.Response.ContentType = source.ContentType;
+        }
+
+        await context.Response.WriteAsync(source.Content, cancellationToken);
+    }
+
+    private static bool HasCredentials(HttpRequest request, IngressSource source)
+    {
+        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
+            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
+            || header.Parameter is null)
+        {
+            return false;
+        }
+
+        Span<byte> decoded = stackalloc byte[256];
+        if (!Convert.TryFromBase64String(header.Parameter, decoded, out var length))
+        {
+            return false;
+        }
+
+        var expected = Encoding.UTF8.GetBytes($"{source.Key}:{source.Secret}");
+
+        return CryptographicOperations.FixedTimeEquals(decoded[..length], expected);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is { } length)
+        {
+            var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+            if (length > limit)
+            {
+                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            var exact = new byte[length];
+            await request.Body.ReadExactlyAsync(exact, cancellationToken);
+
+            return exact;
+        }
+
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The sub-path and query exactly as the sender wrote them, from the raw request target, so
+    /// that no percent-encoding is decoded or changed on the way to the target.
+    /// </summary>
+    private static (string Path, string Query) SplitTarget(HttpContext context, long sourceId)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        var queryStart = raw.IndexOf('?', StringComparison.Ordinal);
+        var path = queryStart < 0 ? raw : raw[..queryStart];
+        var query = queryStart < 0 ? "" : raw[(queryStart + 1)..];
+
+        var prefix = "/" + sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var subPath = path.StartsWith(prefix, StringComparison.Ordinal) ? path[prefix.Length..] : path;
+
+        return (subPath, query);
+    }
+
+    /// <summary>Every header as received except the source's own credentials.</summary>
+    private static List<KeyValuePair<string, string>> ReadHeaders(HttpRequest request)
+    {
+        var headers = new List<KeyValuePair<string, string>>(request.Headers.Count);
+        foreach (var (name, values) in request.Headers)
+        {
+            if (string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            foreach (var value in values)
+            {
+                headers.Add(new(name, value ?? ""));
+            }
+        }
+
+        return headers;
+    }
+
+    private static bool IsStorageFailure(Exception e) =>
+        e is NpgsqlException or TimeoutException
+            || (e is InvalidOperationException && e.InnerException is NpgsqlException);
+
+    private static Task WriteUnavailableAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = RetryAfterSeconds;
+
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(EventId = 2001, EventName = "MessageReceived", Level = LogLevel.Debug,
+        Message = "Stored message {MessageId} from source {SourceId}: {BodyBytes} bytes, {DeliveryCount} deliveries")]
+    private static partial void LogReceived(ILogger logger, string messageId, long sourceId, int bodyBytes, int deliveryCount);
+
+    [LoggerMessage(EventId = 2002, EventName = "BodyTooLarge", Level = LogLevel.Warning,
+        Message = "Refused a message from source {SourceId}: its body is over the limit of {LimitBytes} bytes")]
+    private static partial void LogBodyTooLarge(ILogger logger, long sourceId, long limitBytes);
+
+    [LoggerMessage(EventId = 2003, EventName = "StorageUnavailable", Level = LogLevel.Error,
+        Message = "Answered 503 to source {SourceId}: Postgres cannot be reached")]
+    private static partial void LogStorageUnavailable(ILogger logger, Exception exception, long sourceId);
+
+    [LoggerMessage(EventId = 2004, EventName = "QueueUnavailable", Level = LogLevel.Warning,
+        Message = "Message {MessageId} is stored but could not be queued; the overdue sweep will queue it")]
+    private static partial void LogQueueUnavailable(ILogger logger, Exception exception, string messageId);
+}

@@ -1,0 +1,80 @@
+using McMaster.Extensions.CommandLineUtils;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using WebhookEnterprise.Api;
+using WebhookEnterprise.Worker;
+
+namespace WebhookEnterprise.Cli.Commands;
+
+[Command("run", Description = "Run a process of the gateway.",
+    ExtendedHelpText = "\nExamples:\n  webhook-cli run api\n  webhook-cli run worker\n")]
+[Subcommand(typeof(RunApiCommand), typeof(RunWorkerCommand))]
+public sealed class RunCommand
+{
+    private int OnExecute(CommandLineApplication app)
+    {
+        app.ShowHelp();
+
+        return ExitCodes.BadInput;
+    }
+}
+
+[Command("api", Description = "Run the api: ingress, /health and the management API, on http://0.0.0.0:4698 by default.",
+    ThrowOnUnexpectedArgument = false,
+    ExtendedHelpText = """
+
+    Settings come from the environment or appsettings.json, and host options may follow:
+      ConnectionStrings__webhooks   Postgres (default Host=localhost;Port=5432;Database=webhooks;Username=postgres)
+      ConnectionStrings__redis      Redis (default localhost:6379)
+      Api__PublicUrl                base of the URLs that 'source add' prints
+      WEBHOOK_ADMIN_TOKEN           token for the management API (else loopback only)
+
+    Example:
+      webhook-cli run api --urls http://127.0.0.1:4698
+    """)]
+public sealed class RunApiCommand(ShutdownSignal shutdown)
+{
+    public string[] RemainingArguments { get; set; } = [];
+
+    private async Task<int> OnExecuteAsync()
+    {
+        var builder = WebApplication.CreateBuilder(RemainingArguments);
+        builder.AddGatewayApi();
+
+        await using var app = builder.Build();
+        await app.MigrateAsync(shutdown.Token);
+        app.MapGatewayApi();
+        await app.RunAsync(shutdown.Token);
+
+        return ExitCodes.Ok;
+    }
+}
+
+[Command("worker", Description = "Run a delivery worker: read the delivery stream, call targets, schedule retries.",
+    ThrowOnUnexpectedArgument = false,
+    ExtendedHelpText = """
+
+    Settings come from the environment or appsettings.json:
+      ConnectionStrings__webhooks   Postgres (default Host=localhost;Port=5432;Database=webhooks;Username=postgres)
+      ConnectionStrings__redis      Redis (default localhost:6379)
+      Worker__Concurrency           attempts at once (default 64)
+
+    Example:
+      webhook-cli run worker
+    """)]
+public sealed class RunWorkerCommand(ShutdownSignal shutdown)
+{
+    public string[] RemainingArguments { get; set; } = [];
+
+    private async Task<int> OnExecuteAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(RemainingArguments);
+        builder.AddGatewayWorker();
+
+        using var host = builder.Build();
+        await host.MigrateAsync(shutdown.Token);
+        await host.RunAsync(shutdown.Token);
+
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,31 @@
+using McMaster.Extensions.CommandLineUtils;
+using Microsoft.Extensions.DependencyInjection;
+using WebhookEnterprise.Cli;
+
+using var shutdown = new ShutdownSignal();
+var services = new ServiceCollection()
+    .AddSingleton<IConsole>(PhysicalConsole.Singleton)
+    .AddSingleton(shutdown)
+    .BuildServiceProvider();
+
+var app = new CommandLineApplication<WebhookCli>();
+app.Conventions
+    .UseDefaultConventions()
+    .UseConstructorInjection(services);
+
+try
+{
+    return app.Execute(args);
+}
+catch (CommandParsingException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+
+    return ExitCodes.BadInput;
+}
+catch (CliException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+
+    return e.ExitCode;
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Configuration;
+
+namespace WebhookEnterprise.Core;
+
+/// <summary>
+/// The connection strings every process uses, named as the AppHost injects them
+/// (<c>ConnectionStrings__webhooks</c>, <c>ConnectionStrings__redis</c>), with local servers on
+/// the standard ports when nothing is set.
+/// </summary>
+public static class GatewayConnections
+{
+    public const string Postgres = "webhooks";
+    public const string Redis = "redis";
+
+    public const string DefaultPostgres = "Host=localhost;Port=5432;Database=webhooks;Username=postgres";
+    public const string DefaultRedis = "localhost:6379";
+
+    public static string PostgresConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString(Postgres) is { Length: > 0 } value ? value : DefaultPostgres;
+
+    /// <summary>Puts the defaults under whatever configuration already holds, so that any source overrides them.</summary>
+    public static void AddDefaults(IConfigurationBuilder configuration)
+    {
+        var defaults = new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                [$"ConnectionStrings:{Postgres}"] = DefaultPostgres,
+                [$"ConnectionStrings:{Redis}"] = DefaultRedis,
+            },
+        };
+        configuration.Sources.Insert(0, defaults);
+    }
+}

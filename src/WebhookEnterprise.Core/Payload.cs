@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json;
+
+namespace WebhookEnterprise.Core;
+
+/// <summary>How bodies and headers appear in log records.</summary>
+public static class Payload
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Headers as an ordered array of <c>[name, value]</c> pairs, repeats included.</summary>
+    public static void WriteHeaders(Utf8JsonWriter writer, string name, IReadOnlyList<KeyValuePair<string, string>> headers)
+    {
+        writer.WriteStartArray(name);
+        foreach (var (key, value) in headers)
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(key);
+            writer.WriteStringValue(value);
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// A body as a reader wants it: the JSON value itself when it is JSON, else the text when it
+    /// is UTF-8 text, else base64 with <c>{name}_encoding: "base64"</c> beside it. Without
+    /// <paramref name="allowJson"/> JSON is written as text, for stores that cannot hold every JSON value.
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, string name, string? contentType, ReadOnlyMemory<byte> body, bool allowJson)
+    {
+        if (allowJson && MayBeJson(contentType) && ParseJson(body) is { } json)
+        {
+            // Rewritten compactly so that a pretty-printed body keeps the record on one line;
+            // the stored and forwarded bytes are untouched.
+            using (json)
+            {
+                writer.WritePropertyName(name);
+                json.RootElement.WriteTo(writer);
+            }
+
+            return;
+        }
+
+        if (TryReadText(body.Span) is { } text)
+        {
+            writer.WriteString(name, text);
+
+            return;
+        }
+
+        writer.WriteBase64String(name, body.Span);
+        writer.WriteString(name + "_encoding", "base64");
+    }
+
+    private static bool MayBeJson(string? contentType) =>
+        contentType is null || contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
+
+    private static JsonDocument? ParseJson(ReadOnlyMemory<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? TryReadText(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var text = StrictUtf8.GetString(body);
+            foreach (var c in text)
+            {
+                if (char.IsControl(c) && c is not ('\t' or '\r' or '\n'))
+                {
+                    return null;
+                }
+            }
+
+            return text;
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+}

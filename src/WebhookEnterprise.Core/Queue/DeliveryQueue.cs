@@ -1,0 +1,179 @@
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace WebhookEnterprise.Core.Queue;
+
+/// <summary>A job read from the delivery stream: the entry to acknowledge and the delivery it names.</summary>
+public sealed record QueuedJob(RedisValue EntryId, Guid DeliveryId, string? TraceParent);
+
+/// <summary>
+/// The Redis side of delivery: the stream of jobs read by the worker group, and the sorted set
+/// of retries waiting for their time.
+/// </summary>
+public sealed class DeliveryQueue
+{
+    // Moves due retries to the stream in one step, so that two workers promoting at once can
+    // never both move the same entry: the script runs alone, and ZREM happens with the XADD.
+    private const string PromoteScript = """
+        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+        for _, id in ipairs(due) do
+            redis.call('XADD', KEYS[2], '*', ARGV[3], id)
+            redis.call('ZREM', KEYS[1], id)
+        end
+        if #due > 0 then
+            redis.call('PUBLISH', KEYS[3], #due)
+        end
+        return #due
+        """;
+
+    private readonly IConnectionMultiplexer _redis;
+
+    public DeliveryQueue(IConnectionMultiplexer redis, IOptions<QueueOptions> options)
+    {
+        _redis = redis;
+        Keys = new RedisKeys(options.Value.KeyPrefix);
+    }
+
+    public RedisKeys Keys { get; }
+
+    private IDatabase Database => _redis.GetDatabase();
+
+    /// <summary>Puts one job per delivery on the stream in one pipelined round trip, then wakes idle workers.</summary>
+    public async Task EnqueueAsync(IReadOnlyList<Guid> deliveryIds, string? traceParent)
+    {
+        if (deliveryIds.Count == 0)
+        {
+            return;
+        }
+
+        var batch = Database.CreateBatch();
+        var writes = new List<Task>(deliveryIds.Count + 1);
+        foreach (var deliveryId in deliveryIds)
+        {
+            NameValueEntry[] fields = traceParent is null
+                ? [new(RedisKeys.DeliveryField, Ids.Format(deliveryId))]
+                : [new(RedisKeys.DeliveryField, Ids.Format(deliveryId)), new(RedisKeys.TraceParentField, traceParent)];
+            writes.Add(batch.StreamAddAsync(Keys.DeliveryStream, fields));
+        }
+
+        writes.Add(batch.PublishAsync(RedisChannel.Literal(Keys.WakeChannel), deliveryIds.Count));
+        batch.Execute();
+        await Task.WhenAll(writes);
+    }
+
+    /// <summary>Creates the stream and the worker group when either is missing.</summary>
+    public async Task EnsureGroupAsync()
+    {
+        try
+        {
+            await Database.StreamCreateConsumerGroupAsync(Keys.DeliveryStream, RedisKeys.WorkerGroup, "0", createStream: true);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // The group exists already: another worker made it, or this one before a restart.
+        }
+    }
+
+    /// <summary>Reads up to <paramref name="count"/> new jobs for <paramref name="consumer"/>.</summary>
+    public Task<IReadOnlyList<QueuedJob>> ReadNewAsync(string consumer, int count) =>
+        ReadGroupAsync(consumer, StreamPosition.NewMessages, count);
+
+    /// <summary>
+    /// Reads entries that <paramref name="consumer"/> read before and never acknowledged (it
+    /// stopped or crashed), those after entry <paramref name="after"/>; start from "0".
+    /// </summary>
+    public Task<IReadOnlyList<QueuedJob>> ReadOwnPendingAsync(string consumer, RedisValue after, int count) =>
+        ReadGroupAsync(consumer, after, count);
+
+    private async Task<IReadOnlyList<QueuedJob>> ReadGroupAsync(string consumer, RedisValue position, int count)
+    {
+        var entries = await Database.StreamReadGroupAsync(
+            Keys.DeliveryStream,
+            RedisKeys.WorkerGroup,
+            consumer,
+            position,
+            count);
+
+        return ToJobs(entries);
+    }
+
+    /// <summary>Takes over entries that another consumer read and has not acknowledged for <paramref name="minIdle"/>.</summary>
+    public async Task<IReadOnlyList<QueuedJob>> ClaimStaleAsync(string consumer, TimeSpan minIdle, int count)
+    {
+        var result = await Database.StreamAutoClaimAsync(
+            Keys.DeliveryStream,
+            RedisKeys.WorkerGroup,
+            consumer,
+            (long)minIdle.TotalMilliseconds,
+            "0-0",
+            count);
+
+        return ToJobs(result.ClaimedEntries);
+    }
+
+    /// <summary>Acknowledges and removes a handled entry; call only once its outcome is committed.</summary>
+    public async Task AckAsync(RedisValue entryId)
+    {
+        var batch = Database.CreateBatch();
+        var ack = batch.StreamAcknowledgeAsync(Keys.DeliveryStream, RedisKeys.WorkerGroup, entryId);
+        var delete = batch.StreamDeleteAsync(Keys.DeliveryStream, [entryId]);
+        batch.Execute();
+        await Task.WhenAll(ack, delete);
+    }
+
+    /// <summary>Schedules a delivery's next attempt at <paramref name="dueAt"/>.</summary>
+    public Task ScheduleRetryAsync(Guid deliveryId, DateTimeOffset dueAt) =>
+        Database.SortedSetAddAsync(Keys.Retries, Ids.Format(deliveryId), dueAt.ToUnixTimeMilliseconds());
+
+    /// <summary>Moves up to <paramref name="limit"/> retries that are due by <paramref name="now"/> to the stream.</summary>
+    public async Task<int> PromoteDueAsync(DateTimeOffset now, int limit)
+    {
+        var moved = await Database.ScriptEvaluateAsync(
+            PromoteScript,
+            [Keys.Retries, Keys.DeliveryStream, Keys.WakeChannel],
+            [now.ToUnixTimeMilliseconds(), limit, RedisKeys.DeliveryField]);
+
+        return (int)moved;
+    }
+
+    /// <summary>Records that <paramref name="worker"/> is alive.</summary>
+    public Task HeartbeatAsync(string worker, DateTimeOffset now) =>
+        Database.SortedSetAddAsync(Keys.Workers, worker, now.ToUnixTimeMilliseconds());
+
+    /// <summary>How many workers were seen since <paramref name="since"/>.</summary>
+    public Task<long> CountWorkersSeenAsync(DateTimeOffset since) =>
+        Database.SortedSetLengthAsync(Keys.Workers, since.ToUnixTimeMilliseconds(), double.PositiveInfinity);
+
+    /// <summary>How many retries are already due but not yet moved to the stream.</summary>
+    public Task<long> CountDueRetriesAsync(DateTimeOffset now) =>
+        Database.SortedSetLengthAsync(Keys.Retries, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
+
+    public Task SubscribeWakeAsync(Action onWake) =>
+        _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Keys.WakeChannel), (_, _) => onWake());
+
+    public async Task<bool> PingAsync()
+    {
+        await Database.PingAsync();
+
+        return true;
+    }
+
+    private static List<QueuedJob> ToJobs(StreamEntry[] entries)
+    {
+        var jobs = new List<QueuedJob>(entries.Length);
+        foreach (var entry in entries)
+        {
+            if (entry.IsNull)
+            {
+                continue;
+            }
+
+            var delivery = entry[RedisKeys.DeliveryField];
+            var traceParent = entry[RedisKeys.TraceParentField];
+            _ = Ids.TryParse(delivery, out var deliveryId);
+            jobs.Add(new QueuedJob(entry.Id, deliveryId, traceParent.IsNull ? null : (string?)traceParent));
+        }
+
+        return jobs;
+    }
+}

@@ -1,0 +1,222 @@
+using Dapper;
+using Npgsql;
+
+namespace WebhookEnterprise.Core.Storage;
+
+/// <summary>Deliveries in Postgres: loading the next attempt, committing its outcome, resending.</summary>
+public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
+{
+    public async Task<DeliveryJob?> LoadAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT d.id AS delivery_id, d.state, d.attempts,
+                   m.id AS message_id, m.source_id, m.method, m.path, m.query, m.headers::text AS headers,
+                   m.body, m.remote_address, m.received_at,
+                   t.id, t.name, t.source_id, s.name AS source_name, t.url, t.timeout_ms,
+                   t.retry_policy, t.retry_interval_ms, t.retry_max_interval_ms, t.retry_schedule_ms,
+                   t.max_attempts, t.created_at
+            FROM deliveries d
+            JOIN messages m ON m.id = d.message_id
+            LEFT JOIN targets t ON t.id = d.target_id
+            LEFT JOIN sources s ON s.id = t.source_id
+            WHERE d.id = @DeliveryId
+            """;
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<JobRow, TargetRepository.TargetRow?, DeliveryJob>(
+            new CommandDefinition(sql, new { DeliveryId = deliveryId }, cancellationToken: cancellationToken),
+            (job, target) => job.ToJob(target?.Id == Guid.Empty ? null : target?.ToTarget()),
+            splitOn: "id");
+
+        return rows.SingleOrDefault();
+    }
+
+    /// <summary>
+    /// Commits an attempt's outcome and its log record together. Only the attempt that follows
+    /// the stored count is taken, so a duplicate of the same attempt records nothing and
+    /// answers false.
+    /// </summary>
+    public async Task<bool> RecordAttemptAsync(AttemptRecord record, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            WITH delivery AS (
+                UPDATE deliveries
+                SET state = @State,
+                    attempts = @Attempt,
+                    next_run_at = @NextRunAt,
+                    updated_at = @CreatedAt
+                WHERE id = @DeliveryId
+                  AND attempts = @Attempt - 1
+                  AND state IN ('pending', 'retrying')
+                RETURNING id
+            )
+            INSERT INTO log_records (id, type, message_id, source_id, target_id, delivery_id, created_at, data)
+            SELECT @Id, 'target.response', @MessageId, @SourceId, @TargetId, delivery.id, @CreatedAt, @Data::jsonb
+            FROM delivery
+            """;
+
+        var parameters = new
+        {
+            record.Id,
+            record.DeliveryId,
+            record.MessageId,
+            record.SourceId,
+            record.TargetId,
+            record.Attempt,
+            record.State,
+            NextRunAt = record.NextRunAt?.UtcDateTime,
+            CreatedAt = record.CreatedAt.UtcDateTime,
+            record.Data,
+        };
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var inserted = await connection.ExecuteAsync(
+            new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+
+        return inserted == 1;
+    }
+
+    /// <summary>
+    /// Creates new deliveries of a stored message, to every target of its source or to the one
+    /// named. Answers null when the message does not exist, and an empty list when no target fits.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>?> CreateResendAsync(
+        Guid messageId,
+        string? targetName,
+        CancellationToken cancellationToken)
+    {
+        const string findTargets = """
+            SELECT t.id
+            FROM messages m
+            JOIN targets t ON t.source_id = m.source_id
+            WHERE m.id = @MessageId
+              AND (@TargetName IS NULL OR t.name = @TargetName)
+            ORDER BY t.id
+            """;
+
+        const string messageExists = """
+            SELECT EXISTS (SELECT 1 FROM messages WHERE id = @MessageId)
+            """;
+
+        const string insert = """
+            INSERT INTO deliveries (id, message_id, target_id, state, attempts, next_run_at, created_at, updated_at)
+            SELECT delivery.id, @MessageId, delivery.target_id, 'pending', 0, now(), now(), now()
+            FROM unnest(@DeliveryIds, @TargetIds) AS delivery (id, target_id)
+            """;
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var parameters = new { MessageId = messageId, TargetName = targetName };
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(messageExists, parameters, cancellationToken: cancellationToken)))
+        {
+            return null;
+        }
+
+        var targetIds = (await connection.QueryAsync<Guid>(
+            new CommandDefinition(findTargets, parameters, cancellationToken: cancellationToken))).ToArray();
+        var deliveryIds = targetIds.Select(_ => Ids.New()).ToArray();
+        if (deliveryIds.Length > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                insert,
+                new { MessageId = messageId, DeliveryIds = deliveryIds, TargetIds = targetIds },
+                cancellationToken: cancellationToken));
+        }
+
+        return deliveryIds;
+    }
+
+    /// <summary>
+    /// Takes deliveries that are overdue by more than <paramref name="grace"/> and pushes their
+    /// due time forward by <paramref name="lease"/>, so that concurrent sweepers never take the
+    /// same one. The caller queues what it took; if it dies first, the lease runs out and a
+    /// later sweep takes them again.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> TakeOverdueAsync(
+        TimeSpan grace,
+        TimeSpan lease,
+        int limit,
+        CancellationToken cancellationToken)
+    {
+        const string sql = """
+            UPDATE deliveries
+            SET next_run_at = now() + @Lease
+            WHERE id IN (
+                SELECT id
+                FROM deliveries
+                WHERE state IN ('pending', 'retrying')
+                  AND next_run_at < now() - @Grace
+                ORDER BY next_run_at
+                LIMIT @Limit
+                FOR UPDATE SKIP LOCKED
+            )
+            RETURNING id
+            """;
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var ids = await connection.QueryAsync<Guid>(new CommandDefinition(
+            sql,
+            new { Grace = grace, Lease = lease, Limit = limit },
+            cancellationToken: cancellationToken));
+
+        return [.. ids];
+    }
+
+    /// <summary>Marks a delivery failed without an attempt, when the job itself cannot be handled.</summary>
+    public async Task FailAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            UPDATE deliveries
+            SET state = 'failed',
+                next_run_at = NULL,
+                updated_at = now()
+            WHERE id = @DeliveryId
+              AND state IN ('pending', 'retrying')
+            """;
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { DeliveryId = deliveryId }, cancellationToken: cancellationToken));
+    }
+
+    private sealed class JobRow
+    {
+        public Guid DeliveryId { get; init; }
+
+        public string State { get; init; } = "";
+
+        public int Attempts { get; init; }
+
+        public Guid MessageId { get; init; }
+
+        public long SourceId { get; init; }
+
+        public string Method { get; init; } = "";
+
+        public string Path { get; init; } = "";
+
+        public string Query { get; init; } = "";
+
+        public string Headers { get; init; } = "[]";
+
+        public byte[] Body { get; init; } = [];
+
+        public string? RemoteAddress { get; init; }
+
+        public DateTime ReceivedAt { get; init; }
+
+        public DeliveryJob ToJob(Target? target) => new(
+            DeliveryId,
+            State,
+            Attempts,
+            new IncomingMessage(
+                MessageId,
+                SourceId,
+                Method,
+                Path,
+                Query,
+                HeaderList.FromJson(Headers),
+                Body,
+                RemoteAddress,
+                new DateTimeOffset(ReceivedAt, TimeSpan.Zero)),
+            target);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using WebhookEnterprise.Core;
+using WebhookEnterprise.Core.Queue;
+using WebhookEnterprise.Core.Storage;
+
+namespace WebhookEnterprise.Worker;
+
+/// <summary>
+/// Runs one job from the stream: the next attempt of one delivery, its outcome decided under
+/// the target's retry policy, committed with its log record, then the retry scheduled. This is
+/// the one place where an attempt's outcome becomes the delivery's state.
+/// </summary>
+public sealed partial class DeliveryProcessor(
+    DeliveryRepository deliveries,
+    DeliveryQueue queue,
+    TargetClient client,
+    TimeProvider time,
+    ILogger<DeliveryProcessor> logger)
+{
+    /// <summary>
+    /// Handles <paramref name="job"/> and acknowledges it once its outcome is durable. An
+    /// exception leaves the entry pending, so that it is handled again.
+    /// </summary>
+    public async Task ProcessAsync(QueuedJob job, CancellationToken cancellationToken)
+    {
+        if (job.DeliveryId == Guid.Empty)
+        {
+            // An entry without a readable delivery id cannot ever be handled.
+            await queue.AckAsync(job.EntryId);
+
+            return;
+        }
+
+        var delivery = await deliveries.LoadAsync(job.DeliveryId, cancellationToken);
+        if (delivery is null || delivery.State is DeliveryState.Succeeded or DeliveryState.Failed)
+        {
+            // Finished already (a duplicate job) or gone: nothing is sent again.
+            await queue.AckAsync(job.EntryId);
+
+            return;
+        }
+
+        if (delivery.Target is null)
+        {
+            LogTargetRemoved(Ids.Format(delivery.DeliveryId));
+            await deliveries.FailAsync(delivery.DeliveryId, cancellationToken);
+            await queue.AckAsync(job.EntryId);
+
+            return;
+        }
+
+        var attempt = delivery.Attempts + 1;
+        var outcome = await client.SendAsync(delivery, delivery.Target, attempt, cancellationToken);
+        var now = time.GetUtcNow();
+
+        var (state, nextRunAt) = Decide(delivery.Target.RetryPolicy, attempt, outcome, now);
+        var record = new AttemptRecord(
+            Ids.New(),
+            delivery.DeliveryId,
+            delivery.Message.Id,
+            delivery.Message.SourceId,
+            delivery.Target.Id,
+            attempt,
+            state,
+            nextRunAt,
+            now,
+            Describe(delivery.Target, attempt, outcome, state, nextRunAt));
+
+        var recorded = await deliveries.RecordAttemptAsync(record, cancellationToken);
+        if (recorded && nextRunAt is { } due)
+        {
+            try
+            {
+                await queue.ScheduleRetryAsync(delivery.DeliveryId, due);
+            }
+            catch (StackExchange.Redis.RedisException e)
+            {
+                // The retry's due time is committed in Postgres; the overdue sweep queues it.
+                LogRetryNotScheduled(e, Ids.Format(delivery.DeliveryId));
+            }
+        }
+
+        LogAttempt(Ids.Format(delivery.DeliveryId), attempt, delivery.Target.Name, state, outcome.Answer?.StatusCode, outcome.Error?.Kind);
+
+        // Acknowledged only now: the outcome and log record are committed (or were committed
+        // by a duplicate of this attempt), so a crash before this line repeats the attempt
+        // rather than losing it. At least once, never zero times.
+        await queue.AckAsync(job.EntryId);
+    }
+
+    /// <summary>The delivery's state after an attempt, and when the next one runs if any.</summary>
+    public static (string State, DateTimeOffset? NextRunAt) Decide(
+        RetryPolicy policy,
+        int attempt,
+        AttemptOutcome outcome,
+        DateTimeOffset now)
+    {
+        if (outcome.Succeeded)
+        {
+            return (DeliveryState.Succeeded, null);
+        }
+
+        var delay = policy.DelayAfter(attempt, outcome.RetryAfter, Random.Shared);
+
+        return delay is { } wait ? (DeliveryState.Retrying, now + wait) : (DeliveryState.Failed, null);
+    }
+
+    /// <summary>The details of a <c>target.response</c> record, as stored in the log.</summary>
+    private static string Describe(Target target, int attempt, AttemptOutcome outcome, string state, DateTimeOffset? nextRunAt)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("target_name", target.Name);
+            writer.WriteNumber("attempt", attempt);
+            writer.WriteStartObject("request");
+            writer.WriteString("method", outcome.RequestMethod);
+            writer.WriteString("url", outcome.RequestUrl);
+            writer.WriteEndObject();
+
+            var elapsedMs = Math.Round(outcome.Elapsed.TotalMilliseconds, 1);
+            if (outcome.Answer is { } answer)
+            {
+                writer.WriteStartObject("response");
+                writer.WriteNumber("status_code", answer.StatusCode);
+                if (answer.Location is not null)
+                {
+                    writer.WriteString("location", answer.Location);
+                }
+
+                Payload.WriteHeaders(writer, "headers", answer.Headers);
+                Payload.Write(writer, "body", answer.ContentType, answer.Body, allowJson: false);
+                writer.WriteNumber("body_size", answer.BodySize);
+                writer.WriteNumber("elapsed_ms", elapsedMs);
+                writer.WriteEndObject();
+            }
+
+            if (outcome.Error is { } error)
+            {
+                writer.WriteStartObject("error");
+                writer.WriteString("kind", error.Kind);
+                writer.WriteString("message", error.Message);
+                writer.WriteNumber("elapsed_ms", elapsedMs);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteString("status", state);
+            if (nextRunAt is { } next)
+            {
+                writer.WriteString("next_run_at", LogTime.Format(next));
+            }
+            else
+            {
+                writer.WriteNull("next_run_at");
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    [LoggerMessage(EventId = 3001, EventName = "AttemptFinished", Level = LogLevel.Information,
+        Message = "Delivery {DeliveryId} attempt {Attempt} to {TargetName}: {State} (status {StatusCode}, error {ErrorKind})")]
+    private partial void LogAttempt(string deliveryId, int attempt, string targetName, string state, int? statusCode, string? errorKind);
+
+    [LoggerMessage(EventId = 3002, EventName = "TargetRemoved", Level = LogLevel.Warning,
+        Message = "Delivery {DeliveryId} failed: its target was removed")]
+    private partial void LogTargetRemoved(string deliveryId);
+
+    [LoggerMessage(EventId = 3003, EventName = "RetryNotScheduled", Level = LogLevel.Warning,
+        Message = "Delivery {DeliveryId} could not be scheduled in Redis; the overdue sweep will queue it")]
+    private partial void LogRetryNotScheduled(Exception exception, string deliveryId);
+}

@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WebhookEnterprise.Worker;
+
+/// <summary>Settings of a worker process, from the <c>Worker</c> section or <c>Worker__*</c> variables.</summary>
+public sealed class WorkerOptions : IValidatableObject
+{
+    public const string SectionName = "Worker";
+
+    /// <summary>Time a worker may add to a target's timeout before another may take over its job.</summary>
+    public static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
+
+    /// <summary>This worker's consumer name in the group; stable names let a restarted worker finish its own jobs.</summary>
+    public string Name { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>Attempts one worker runs at once.</summary>
+    [Range(1, 1024)]
+    public int Concurrency { get; set; } = 64;
+
+    /// <summary>The longest any attempt may take, whatever its target's timeout says.</summary>
+    public TimeSpan MaxAttemptTime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a job may sit read but unacknowledged before another worker takes it over. It
+    /// must exceed <see cref="MaxAttemptTime"/> plus <see cref="ClaimMargin"/>, or a slow
+    /// attempt would run twice at once.
+    /// </summary>
+    public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromMinutes(6);
+
+    /// <summary>How often the worker looks for due retries to move onto the stream.</summary>
+    public TimeSpan PromoteInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How often the worker looks in Postgres for due deliveries that Redis lost.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How overdue a delivery must be before the sweep queues it again.</summary>
+    public TimeSpan SweepGrace { get; set; } = TimeSpan.FromMinutes(7);
+
+    /// <summary>Largest part of a target's answer body kept in the log; the full length is recorded too.</summary>
+    [Range(0, 16 * 1024 * 1024)]
+    public int ResponseBodyLimit { get; set; } = 64 * 1024;
+
+    /// <summary>How long a stopping worker lets attempts in flight finish before it exits.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ClaimIdleTime < MaxAttemptTime + ClaimMargin)
+        {
+            yield return new ValidationResult(
+                $"Worker:ClaimIdleTime ({ClaimIdleTime}) must be at least Worker:MaxAttemptTime ({MaxAttemptTime}) plus {ClaimMargin.TotalSeconds:0} seconds, so that a job still in flight is never taken over.",
+                [nameof(ClaimIdleTime)]);
+        }
+
+        if (SweepGrace < ClaimIdleTime)
+        {
+            yield return new ValidationResult(
+                $"Worker:SweepGrace ({SweepGrace}) must be at least Worker:ClaimIdleTime ({ClaimIdleTime}), so that the sweep does not queue jobs that are only waiting to be claimed.",
+                [nameof(SweepGrace)]);
+        }
+    }
+}
