@@ -20,6 +20,8 @@ public static class LogRecordWriter
 
     private static readonly string[] ResponseOrder = ["status_code", "location", "headers", "body", "body_encoding", "body_size", "elapsed_ms"];
 
+    private static readonly string[] RequestOrder = ["method", "url"];
+
     private static readonly string[] ErrorOrder = ["kind", "message", "elapsed_ms"];
 
     public static void Write(Utf8JsonWriter writer, LogRow row)
@@ -69,7 +71,6 @@ public static class LogRecordWriter
         writer.WriteString("type", row.Type);
         writer.WriteStartObject("source");
         writer.WriteString("id", Ids.Format(row.MessageId));
-        writer.WriteNumber("source_id", row.SourceId);
         writer.WriteEndObject();
         writer.WriteStartObject("target");
         writer.WriteString("id", row.TargetId is { } targetId ? Ids.Format(targetId) : null);
@@ -77,7 +78,10 @@ public static class LogRecordWriter
         writer.WriteEndObject();
         writer.WriteString("delivery_id", row.DeliveryId is { } deliveryId ? Ids.Format(deliveryId) : null);
         CopyProperty(writer, details, "attempt");
-        CopyProperty(writer, details, "request");
+        if (details.TryGetProperty("request", out var request) && request.ValueKind == JsonValueKind.Object)
+        {
+            CopyOrdered(writer, "request", request, RequestOrder);
+        }
         if (details.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
         {
             CopyOrdered(writer, "response", response, ResponseOrder);

@@ -27,6 +27,10 @@ public static class GatewayConnections
             {
                 [$"ConnectionStrings:{Postgres}"] = DefaultPostgres,
                 [$"ConnectionStrings:{Redis}"] = DefaultRedis,
+
+                // The Redis client narrates every connection at Information; its warnings are what matter.
+                ["Logging:LogLevel:StackExchange.Redis"] = "Warning",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
             },
         };
         configuration.Sources.Insert(0, defaults);

@@ -8,19 +8,39 @@ public static class Payload
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Headers as an ordered array of <c>[name, value]</c> pairs, repeats included.</summary>
+    /// <summary>
+    /// Headers as a JSON object in the order received; a name sent more than once maps to an
+    /// array of its values, in order.
+    /// </summary>
     public static void WriteHeaders(Utf8JsonWriter writer, string name, IReadOnlyList<KeyValuePair<string, string>> headers)
     {
-        writer.WriteStartArray(name);
+        writer.WriteStartObject(name);
+        var written = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (key, value) in headers)
         {
-            writer.WriteStartArray();
-            writer.WriteStringValue(key);
-            writer.WriteStringValue(value);
+            if (!written.Add(key))
+            {
+                continue;
+            }
+
+            var values = headers.Where(header => string.Equals(header.Key, key, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (values.Count == 1)
+            {
+                writer.WriteString(key, value);
+
+                continue;
+            }
+
+            writer.WriteStartArray(key);
+            foreach (var repeated in values)
+            {
+                writer.WriteStringValue(repeated.Value);
+            }
+
             writer.WriteEndArray();
         }
 
-        writer.WriteEndArray();
+        writer.WriteEndObject();
     }
 
     /// <summary>

@@ -17,9 +17,10 @@ public sealed partial class SchemaMigrator(ILogger<SchemaMigrator> logger)
 
     public async Task MigrateAsync(string connectionString, CancellationToken cancellationToken)
     {
-        EnsureDatabase.For.PostgresqlDatabase(connectionString, new NoOpUpgradeLog());
-
-        await using var connection = new NpgsqlConnection(connectionString);
+        // The lock is held on the maintenance database, so that creating the gateway's own
+        // database is covered by it too.
+        var maintenance = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        await using var connection = new NpgsqlConnection(maintenance.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using (var command = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection))
         {
@@ -29,6 +30,8 @@ public sealed partial class SchemaMigrator(ILogger<SchemaMigrator> logger)
 
         try
         {
+            EnsureDatabase.For.PostgresqlDatabase(connectionString, new NoOpUpgradeLog());
+
             var upgrader = DeployChanges.To
                 .PostgresqlDatabase(connectionString)
                 .WithScriptsEmbeddedInAssembly(typeof(SchemaMigrator).Assembly, IsMigration)
