@@ -6,9 +6,8 @@ using WebhookEnterprise.Core.Storage;
 namespace WebhookEnterprise.Api;
 
 /// <summary>
-/// Writes log records as the spec describes them, one compact JSON object each. Postgres keeps
-/// a record's details as jsonb, which does not keep key order, so fields are written here in a
-/// fixed, readable order.
+/// Writes log records as the spec describes them, one compact JSON object each: the columns
+/// of the record first, then the details its writer stored, in the order it wrote them.
 /// </summary>
 public static class LogRecordWriter
 {
@@ -17,12 +16,6 @@ public static class LogRecordWriter
         // Log output is read by people: non-ASCII text is printed as itself, not as \u escapes.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
-
-    private static readonly string[] ResponseOrder = ["status_code", "location", "headers", "body", "body_encoding", "body_size", "elapsed_ms"];
-
-    private static readonly string[] RequestOrder = ["method", "url"];
-
-    private static readonly string[] ErrorOrder = ["kind", "message", "elapsed_ms"];
 
     public static void Write(Utf8JsonWriter writer, LogRow row)
     {
@@ -78,18 +71,17 @@ public static class LogRecordWriter
         writer.WriteEndObject();
         writer.WriteString("delivery_id", row.DeliveryId is { } deliveryId ? Ids.Format(deliveryId) : null);
         CopyProperty(writer, details, "attempt");
-        if (details.TryGetProperty("request", out var request) && request.ValueKind == JsonValueKind.Object)
+        CopyProperty(writer, details, "request");
+        if (details.TryGetProperty("response", out var response))
         {
-            CopyOrdered(writer, "request", request, RequestOrder);
-        }
-        if (details.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
-        {
-            CopyOrdered(writer, "response", response, ResponseOrder);
+            writer.WritePropertyName("response");
+            response.WriteTo(writer);
         }
 
-        if (details.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+        if (details.TryGetProperty("error", out var error))
         {
-            CopyOrdered(writer, "error", error, ErrorOrder);
+            writer.WritePropertyName("error");
+            error.WriteTo(writer);
         }
 
         CopyProperty(writer, details, "status");
@@ -112,28 +104,5 @@ public static class LogRecordWriter
         {
             writer.WriteNullValue();
         }
-    }
-
-    private static void CopyOrdered(Utf8JsonWriter writer, string name, JsonElement element, string[] order)
-    {
-        writer.WriteStartObject(name);
-        foreach (var key in order)
-        {
-            if (element.TryGetProperty(key, out var value))
-            {
-                writer.WritePropertyName(key);
-                value.WriteTo(writer);
-            }
-        }
-
-        foreach (var property in element.EnumerateObject())
-        {
-            if (!order.Contains(property.Name))
-            {
-                property.WriteTo(writer);
-            }
-        }
-
-        writer.WriteEndObject();
     }
 }

@@ -51,7 +51,7 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
                 RETURNING id
             )
             INSERT INTO log_records (id, type, message_id, source_id, target_id, delivery_id, created_at, data)
-            SELECT @Id, 'target.response', @MessageId, @SourceId, @TargetId, delivery.id, @CreatedAt, @Data::jsonb
+            SELECT @Id, 'target.response', @MessageId, @SourceId, @TargetId, delivery.id, @CreatedAt, @Data::json
             FROM delivery
             """;
 

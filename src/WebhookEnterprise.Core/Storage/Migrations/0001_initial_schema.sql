@@ -64,7 +64,8 @@ CREATE INDEX deliveries_message_id ON deliveries (message_id);
 CREATE INDEX deliveries_due ON deliveries (next_run_at) WHERE state IN ('pending', 'retrying');
 
 -- The append-only log. seq orders records for tailing; data holds what the
--- record says beyond the columns used for filtering.
+-- record says beyond the columns used for filtering, as json (not jsonb) so
+-- that the order of its keys, response headers included, is kept.
 CREATE TABLE log_records (
     seq bigint GENERATED ALWAYS AS IDENTITY,
     id uuid PRIMARY KEY,
@@ -74,7 +75,7 @@ CREATE TABLE log_records (
     target_id uuid NULL,
     delivery_id uuid NULL,
     created_at timestamptz NOT NULL,
-    data jsonb NULL
+    data json NULL
 );
 
 CREATE UNIQUE INDEX log_records_seq ON log_records (seq);
