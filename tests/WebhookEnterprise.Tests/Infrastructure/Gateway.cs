@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace WebhookEnterprise.Tests.Infrastructure;
+
+/// <summary>
+/// A whole gateway for one test class: real Postgres and Redis started for it, the api as a
+/// real <c>webhook-cli run api</c> process, and workers as <c>webhook-cli run worker</c>.
+/// </summary>
+public sealed class Gateway : IAsyncLifetime
+{
+    private readonly List<ChildProcess> _workers = [];
+    private PostgresServer? _postgres;
+    private RedisServer? _redis;
+    private ChildProcess? _api;
+
+    public int ApiPort { get; } = Ports.Free();
+
+    public string ApiUrl => $"http://127.0.0.1:{ApiPort}";
+
+    internal PostgresServer Postgres => _postgres ?? throw new InvalidOperationException("Not started.");
+
+    internal RedisServer Redis => _redis ?? throw new InvalidOperationException("Not started.");
+
+    public string PostgresConnectionString => Postgres.ConnectionString("webhooks");
+
+    public string RedisConnectionString => Redis.ConnectionString;
+
+    /// <summary>Worker settings that a test class wants; applied to every worker it starts.</summary>
+    public Dictionary<string, string?> WorkerSettings { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        _postgres = await PostgresServer.StartAsync();
+        _redis = await RedisServer.StartAsync();
+        await StartApiAsync();
+        await StartWorkerAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var worker in _workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        if (_api is not null)
+        {
+            await _api.DisposeAsync();
+        }
+
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+
+    public async Task StartApiAsync()
+    {
+        _api = ChildProcess.Start(
+            "dotnet",
+            [GatewayPaths.CliAssembly, "run", "api", "--urls", ApiUrl],
+            ProcessEnvironment());
+
+        using var http = new HttpClient();
+        await Eventually.TrueAsync(
+            async () => (await http.GetAsync($"{ApiUrl}/alive")).IsSuccessStatusCode,
+            $"the api to start:\n{_api.Output}");
+    }
+
+    public Task StopApiAsync() => _api?.StopAsync(TimeSpan.FromSeconds(30)) ?? Task.CompletedTask;
+
+    internal async Task<ChildProcess> StartWorkerAsync(IDictionary<string, string?>? settings = null)
+    {
+        var environment = ProcessEnvironment();
+        foreach (var (name, value) in WorkerSettings)
+        {
+            environment[name] = value;
+        }
+
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
+        }
+
+        var worker = ChildProcess.Start("dotnet", [GatewayPaths.CliAssembly, "run", "worker"], environment);
+        _workers.Add(worker);
+        await Eventually.TrueAsync(
+            () => Task.FromResult(worker.Output.Contains("reading the delivery stream", StringComparison.Ordinal) || worker.HasExited),
+            $"a worker to start:\n{worker.Output}");
+
+        return worker.HasExited ? throw new InvalidOperationException($"The worker exited:\n{worker.Output}") : worker;
+    }
+
+    /// <summary>Runs <c>webhook-cli</c> with the given arguments against this gateway's api.</summary>
+    public async Task<CliResult> CliAsync(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(GatewayPaths.CliAssembly);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["WEBHOOK_API_URL"] = ApiUrl;
+        info.Environment.Remove("WEBHOOK_ADMIN_TOKEN");
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(deadline.Token);
+
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    private Dictionary<string, string?> ProcessEnvironment() => new()
+    {
+        ["ConnectionStrings__webhooks"] = PostgresConnectionString,
+        ["ConnectionStrings__redis"] = RedisConnectionString,
+        ["DOTNET_ENVIRONMENT"] = "Development",
+        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        ["Logging__LogLevel__Default"] = "Information",
+        ["WEBHOOK_ADMIN_TOKEN"] = null,
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = null,
+        ["Api__PublicUrl"] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{ApiPort}"),
+    };
+}
