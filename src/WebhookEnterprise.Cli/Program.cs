@@ -12,6 +12,7 @@ var app = new CommandLineApplication<WebhookCli>();
 app.Conventions
     .UseDefaultConventions()
     .UseConstructorInjection(services);
+RefuseQuietly(app);
 
 try
 {
@@ -28,4 +29,20 @@ catch (CliException e)
     await Console.Error.WriteLineAsync(e.Message);
 
     return e.ExitCode;
+}
+
+// A validation error is one sentence on standard error, like every other refusal.
+static void RefuseQuietly(CommandLineApplication command)
+{
+    command.ValidationErrorHandler = result =>
+    {
+        Console.Error.WriteLine(result.ErrorMessage);
+
+        return ExitCodes.BadInput;
+    };
+
+    foreach (var subcommand in command.Commands)
+    {
+        RefuseQuietly(subcommand);
+    }
 }
