@@ -19,6 +19,9 @@ public static class Extensions
     /// <summary>The activity source and meter name of the gateway's own spans and instruments.</summary>
     public const string TelemetryName = "WebhookEnterprise";
 
+    /// <summary>Npgsql's built-in activity source and meter: one span per database command.</summary>
+    private const string NpgsqlTelemetryName = "Npgsql";
+
     private const string AlivenessEndpointPath = "/alive";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
@@ -45,10 +48,10 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(TelemetryName))
+                .AddMeter(TelemetryName, NpgsqlTelemetryName))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
-                .AddSource(TelemetryName)
+                .AddSource(TelemetryName, NpgsqlTelemetryName)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                     aspNetCore.Filter = context => !IsHealthPath(context.Request.Path))
                 .AddHttpClientInstrumentation());
