@@ -31,6 +31,14 @@ public static class Extensions
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();
 
+        // Clients made by the factory are the gateway's own calls. Deliveries to targets use a
+        // client of their own, outside this, because their retries follow the target's policy.
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
+
         return builder;
     }
 
