@@ -36,7 +36,8 @@ public static class ApiHost
                 // Ingress counts body bytes itself (see IngressEndpoints); this bounds every other endpoint.
                 kestrel.Limits.MaxRequestBodySize = api.MaxBodyBytes;
                 kestrel.Limits.RequestHeadersTimeout = api.RequestHeadersTimeout;
-                kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(api.MinBodyBytesPerSecond, api.MinBodyRateGracePeriod);
+                kestrel.Limits.MinRequestBodyDataRate =
+                    new MinDataRate(api.MinBodyBytesPerSecond, api.MinBodyRateGracePeriod);
                 kestrel.ConfigureEndpointDefaults(listen => listen.Use(WireHeaderCapture.Capture));
             });
 

@@ -31,7 +31,7 @@ public sealed class ApiOptions : IValidatableObject
     /// <summary>How long a sender may take over the request line and headers before the connection is closed.</summary>
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long a sender may take over a whole body, however steadily it sends; then it is answered 408.</summary>
+    /// <summary>How long a sender may take over a whole body, however steadily it sends; then it gets 408.</summary>
     public TimeSpan BodyReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
@@ -41,7 +41,10 @@ public sealed class ApiOptions : IValidatableObject
     [Range(0, double.MaxValue)]
     public double MinBodyBytesPerSecond { get; set; } = 240;
 
-    /// <summary>How long a body may arrive slower than <see cref="MinBodyBytesPerSecond"/>, as when a connection starts; over a second.</summary>
+    /// <summary>
+    /// How long a body may arrive slower than <see cref="MinBodyBytesPerSecond"/>, as when a
+    /// connection starts; over a second.
+    /// </summary>
     public TimeSpan MinBodyRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -56,11 +59,17 @@ public sealed class ApiOptions : IValidatableObject
         if (MinBodyRateGracePeriod <= TimeSpan.FromSeconds(1))
         {
             yield return new ValidationResult(
-                $"Api:MinBodyRateGracePeriod ({MinBodyRateGracePeriod}) must be over one second, the interval at which the server checks data rates.",
+                $"Api:MinBodyRateGracePeriod ({MinBodyRateGracePeriod}) must be over one second, "
+                    + "the interval at which the server checks data rates.",
                 [nameof(MinBodyRateGracePeriod)]);
         }
 
-        foreach (var (name, value) in new[] { (nameof(RequestHeadersTimeout), RequestHeadersTimeout), (nameof(BodyReadTimeout), BodyReadTimeout) })
+        (string Name, TimeSpan Value)[] timeouts =
+        [
+            (nameof(RequestHeadersTimeout), RequestHeadersTimeout),
+            (nameof(BodyReadTimeout), BodyReadTimeout),
+        ];
+        foreach (var (name, value) in timeouts)
         {
             if (value <= TimeSpan.Zero)
             {

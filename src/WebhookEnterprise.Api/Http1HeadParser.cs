@@ -22,7 +22,8 @@ public sealed class Http1HeadParser
 
     private const int MaxLineBytes = 8 * 1024;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly UTF8Encoding StrictUtf8 =
+        new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly ArrayBufferWriter<byte> _pending = new();
     private readonly ConcurrentQueue<IReadOnlyList<KeyValuePair<string, string>>> _heads = new();
@@ -170,7 +171,8 @@ public sealed class Http1HeadParser
         var lines = head.TrimStart("\r\n"u8);
         var requestLineEnd = lines.IndexOf("\r\n"u8);
         var requestLine = lines[..requestLineEnd];
-        if (requestLine.StartsWith("CONNECT "u8) || (!requestLine.EndsWith(" HTTP/1.1"u8) && !requestLine.EndsWith(" HTTP/1.0"u8)))
+        var http1 = requestLine.EndsWith(" HTTP/1.1"u8) || requestLine.EndsWith(" HTTP/1.0"u8);
+        if (!http1 || requestLine.StartsWith("CONNECT "u8))
         {
             Stop();
 
@@ -189,7 +191,9 @@ public sealed class Http1HeadParser
             rest = rest[(lineEnd + 2)..];
 
             var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || !TryDecode(line[..colon], out var name) || !TryDecode(line[(colon + 1)..].Trim(" \t"u8), out var value))
+            if (colon <= 0
+                || !TryDecode(line[..colon], out var name)
+                || !TryDecode(line[(colon + 1)..].Trim(" \t"u8), out var value))
             {
                 Stop();
 
@@ -199,7 +203,8 @@ public sealed class Http1HeadParser
             headers.Add(new(name, value));
             if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
             {
-                contentLength = long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : -1;
+                var valid = long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var length);
+                contentLength = valid ? length : -1;
             }
             else if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
             {

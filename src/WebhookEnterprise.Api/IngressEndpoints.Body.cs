@@ -17,7 +17,11 @@ public static partial class IngressEndpoints
     /// limit is ever held), 408 when it takes longer than <see cref="ApiOptions.BodyReadTimeout"/>
     /// or arrives slower than the minimum data rate, nothing when the sender hung up.
     /// </summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpContext context, long sourceId, ApiOptions limits, ILogger logger)
+    private static async Task<byte[]?> ReadBodyAsync(
+        HttpContext context,
+        long sourceId,
+        ApiOptions limits,
+        ILogger logger)
     {
         // Ingress counts the bytes itself rather than letting the server fail the read, so that
         // it can answer 413 and keep reading what is still on its way (see RefuseTooLargeAsync).
@@ -95,9 +99,14 @@ public static partial class IngressEndpoints
                 var chunk = ArrayPool<byte>.Shared.Rent(ReadChunkBytes);
                 chunks.Add(chunk);
                 var filled = 0;
-                int read;
-                while (filled < ReadChunkBytes && (read = await body.ReadAsync(chunk.AsMemory(filled, ReadChunkBytes - filled), cancellationToken)) > 0)
+                while (filled < ReadChunkBytes)
                 {
+                    var read = await body.ReadAsync(chunk.AsMemory(filled, ReadChunkBytes - filled), cancellationToken);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
                     filled += read;
                     total += read;
                     if (total > limit)

@@ -15,7 +15,7 @@ namespace WebhookEnterprise.Api;
 /// </summary>
 public static class WireHeaderCapture
 {
-    /// <summary>Connection middleware that follows each connection's bytes with an <see cref="Http1HeadParser"/>.</summary>
+    /// <summary>Connection middleware that follows each connection with an <see cref="Http1HeadParser"/>.</summary>
     public static ConnectionDelegate Capture(ConnectionDelegate next) => async connection =>
     {
         var parser = new Http1HeadParser();

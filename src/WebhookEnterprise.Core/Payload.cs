@@ -49,7 +49,13 @@ public static class Payload
     /// <paramref name="allowJson"/> JSON is written as text, for stores that cannot hold every JSON value.
     /// A <paramref name="truncated"/> body may end inside a character, which is then left out.
     /// </summary>
-    public static void Write(Utf8JsonWriter writer, string name, string? contentType, ReadOnlyMemory<byte> body, bool allowJson, bool truncated = false)
+    public static void Write(
+        Utf8JsonWriter writer,
+        string name,
+        string? contentType,
+        ReadOnlyMemory<byte> body,
+        bool allowJson,
+        bool truncated = false)
     {
         if (allowJson && MayBeJson(contentType) && ParseJson(body) is { } json)
         {

@@ -61,7 +61,8 @@ public sealed class ReadableJsonEncoder : JavaScriptEncoder
             }
 
             var index = offset + found;
-            if (Rune.DecodeFromUtf8(utf8Text[index..], out var rune, out var length) != OperationStatus.Done || rune.IsBmp)
+            var status = Rune.DecodeFromUtf8(utf8Text[index..], out var rune, out var length);
+            if (status != OperationStatus.Done || rune.IsBmp)
             {
                 return index;
             }
@@ -72,6 +73,10 @@ public sealed class ReadableJsonEncoder : JavaScriptEncoder
         return -1;
     }
 
-    public override unsafe bool TryEncodeUnicodeScalar(int unicodeScalar, char* buffer, int bufferLength, out int numberOfCharactersWritten) =>
+    public override unsafe bool TryEncodeUnicodeScalar(
+        int unicodeScalar,
+        char* buffer,
+        int bufferLength,
+        out int numberOfCharactersWritten) =>
         Relaxed.TryEncodeUnicodeScalar(unicodeScalar, buffer, bufferLength, out numberOfCharactersWritten);
 }

@@ -13,7 +13,7 @@ public sealed record AttemptOutcome(
 {
     public bool Succeeded => Answer is { StatusCode: >= 200 and < 300 };
 
-    /// <summary>Whether another attempt could come out differently; false for errors that only a change of settings cures.</summary>
+    /// <summary>Whether another attempt could come out differently: not after errors only new settings cure.</summary>
     public bool Retryable => Error is null || Error.Retryable;
 
     public TimeSpan? RetryAfter => Answer?.RetryAfter;
@@ -48,6 +48,6 @@ public static class AttemptErrorKind
     public const string Protocol = "protocol";
     public const string Network = "network";
 
-    /// <summary>The target's address is in a network that <see cref="WorkerOptions.BlockPrivateNetworks"/> forbids.</summary>
+    /// <summary>The target's address is in a network <see cref="WorkerOptions.BlockPrivateNetworks"/> bars.</summary>
     public const string BlockedAddress = "blocked_address";
 }

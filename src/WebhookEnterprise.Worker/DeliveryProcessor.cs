@@ -137,7 +137,8 @@ public sealed partial class DeliveryProcessor(
                 }
 
                 Payload.WriteHeaders(writer, "headers", answer.Headers);
-                Payload.Write(writer, "body", answer.ContentType, answer.Body, allowJson: false, truncated: answer.BodySize > answer.Body.Length);
+                var truncated = answer.BodySize > answer.Body.Length;
+                Payload.Write(writer, "body", answer.ContentType, answer.Body, allowJson: false, truncated);
                 writer.WriteNumber("body_size", answer.BodySize);
                 if (answer.BodyError is not null)
                 {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Net.Http;
@@ -45,8 +46,10 @@ public sealed class HeaderBlockStream(Stream inner) : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>The <see cref="SocketsHttpHandler.PlaintextStreamFilter"/> that puts this stream on every connection.</summary>
-    public static ValueTask<Stream> FilterAsync(SocketsHttpPlaintextStreamFilterContext context, CancellationToken cancellationToken) =>
+    /// <summary>The <see cref="SocketsHttpHandler.PlaintextStreamFilter"/> putting this stream on connections.</summary>
+    public static ValueTask<Stream> FilterAsync(
+        SocketsHttpPlaintextStreamFilterContext context,
+        CancellationToken cancellationToken) =>
         ValueTask.FromResult<Stream>(new HeaderBlockStream(context.PlaintextStream));
 
     /// <summary>Encodes header lines as the value of the placeholder header.</summary>
@@ -64,12 +67,17 @@ public sealed class HeaderBlockStream(Stream inner) : Stream
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Rewrite(buffer);
-        foreach (var segment in _pending)
+        try
         {
-            await inner.WriteAsync(segment, cancellationToken);
+            foreach (var segment in _pending)
+            {
+                await inner.WriteAsync(segment, cancellationToken);
+            }
         }
-
-        _pending.Clear();
+        finally
+        {
+            _pending.Clear();
+        }
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -78,12 +86,17 @@ public sealed class HeaderBlockStream(Stream inner) : Stream
     public override void Write(byte[] buffer, int offset, int count)
     {
         Rewrite(buffer.AsMemory(offset, count));
-        foreach (var segment in _pending)
+        try
         {
-            inner.Write(segment.Span);
+            foreach (var segment in _pending)
+            {
+                inner.Write(segment.Span);
+            }
         }
-
-        _pending.Clear();
+        finally
+        {
+            _pending.Clear();
+        }
     }
 
     public override void Write(ReadOnlySpan<byte> buffer) => Write(buffer.ToArray(), 0, buffer.Length);
@@ -117,7 +130,7 @@ public sealed class HeaderBlockStream(Stream inner) : Stream
         base.Dispose(disposing);
     }
 
-    /// <summary>Splits what is written into body bytes, passed on as they are, and heads, rewritten once complete.</summary>
+    /// <summary>Splits what is written into body bytes, passed on as they are, and heads, rewritten whole.</summary>
     private void Rewrite(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)
@@ -169,7 +182,7 @@ public sealed class HeaderBlockStream(Stream inner) : Stream
             {
                 var encoded = line[Placeholder.Length..];
                 var lines = new byte[Base64.GetMaxDecodedFromUtf8Length(encoded.Length)];
-                if (Base64.DecodeFromUtf8(encoded, lines, out _, out var written) != System.Buffers.OperationStatus.Done)
+                if (Base64.DecodeFromUtf8(encoded, lines, out _, out var written) != OperationStatus.Done)
                 {
                     throw new InvalidOperationException("The placeholder header does not hold base64.");
                 }
@@ -181,7 +194,8 @@ public sealed class HeaderBlockStream(Stream inner) : Stream
 
             if (IsHeader(line, "Content-Length"u8))
             {
-                _bodyRemaining = long.Parse(Encoding.ASCII.GetString(line[(line.IndexOf((byte)':') + 1)..]).Trim(), CultureInfo.InvariantCulture);
+                var value = Encoding.ASCII.GetString(line[(line.IndexOf((byte)':') + 1)..]);
+                _bodyRemaining = long.Parse(value.Trim(), CultureInfo.InvariantCulture);
             }
             else if (IsHeader(line, "Transfer-Encoding"u8))
             {

@@ -34,7 +34,7 @@ public static class PrivateNetworks
     private static readonly IPNetwork SixToFour = IPNetwork.Parse("2002::/16");
     private static readonly IPNetwork Ipv4Compatible = IPNetwork.Parse("::/96");
 
-    /// <summary>The kind of network <paramref name="address"/> is in ("loopback", "private"...), or null for a public address.</summary>
+    /// <summary>The kind of network <paramref name="address"/> is in ("loopback"...), or null when public.</summary>
     public static string? Classify(IPAddress address)
     {
         if (EmbeddedIpv4(address) is { } ipv4)
@@ -61,7 +61,10 @@ public static class PrivateNetworks
         }
 
         var bytes = address.GetAddressBytes();
-        if (Nat64.Contains(address) || (Ipv4Compatible.Contains(address) && !IPAddress.IPv6None.Equals(address) && !IPAddress.IPv6Loopback.Equals(address)))
+        var compatible = Ipv4Compatible.Contains(address)
+            && !IPAddress.IPv6None.Equals(address)
+            && !IPAddress.IPv6Loopback.Equals(address);
+        if (Nat64.Contains(address) || compatible)
         {
             return new IPAddress(bytes.AsSpan(12, 4));
         }

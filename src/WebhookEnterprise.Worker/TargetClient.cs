@@ -87,7 +87,12 @@ public sealed class TargetClient : IDisposable
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var (body, size, bodyError) = await ReadCappedAsync(response.Content, _options.ResponseBodyLimit, limit, timeout.Token, cancellationToken);
+            var (body, size, bodyError) = await ReadCappedAsync(
+                response.Content,
+                _options.ResponseBodyLimit,
+                limit,
+                timeout.Token,
+                cancellationToken);
 
             var answer = new TargetAnswer(
                 (int)response.StatusCode,
@@ -103,7 +108,9 @@ public sealed class TargetClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var error = new AttemptError(AttemptErrorKind.Timeout, $"The target did not answer within {Durations.Format(limit)}.");
+            var error = new AttemptError(
+                AttemptErrorKind.Timeout,
+                $"The target did not answer within {Durations.Format(limit)}.");
 
             return new AttemptOutcome(method, requestUrl, null, error, stopwatch.Elapsed);
         }
@@ -153,28 +160,34 @@ public sealed class TargetClient : IDisposable
 
         // First, so that the sender's lines follow Host in the order they came.
         var forwarded = ForwardedHeaders(message);
-        request.Headers.TryAddWithoutValidation(HeaderBlockStream.PlaceholderHeader, HeaderBlockStream.Encode(forwarded));
+        var block = HeaderBlockStream.Encode(forwarded);
+        request.Headers.TryAddWithoutValidation(HeaderBlockStream.PlaceholderHeader, block);
 
         if (url.UserName is not null)
         {
             var credentials = $"{url.UserName}:{url.Password}";
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+            var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", encoded);
         }
 
         request.Headers.TryAddWithoutValidation(MessageIdHeader, Ids.Format(message.Id));
         request.Headers.TryAddWithoutValidation(DeliveryIdHeader, Ids.Format(job.DeliveryId));
-        request.Headers.TryAddWithoutValidation(AttemptHeader, attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var attemptText = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        request.Headers.TryAddWithoutValidation(AttemptHeader, attemptText);
 
         if (message.RemoteAddress is { } remote && HeaderList.Find(forwarded, ForwardedFor) is null)
         {
             request.Headers.TryAddWithoutValidation(ForwardedFor, remote);
         }
 
-        if (HeaderList.Find(message.Headers, "X-Forwarded-Host") is null && HeaderList.Find(message.Headers, "Host") is { } host)
+        if (HeaderList.Find(message.Headers, "X-Forwarded-Host") is null
+            && HeaderList.Find(message.Headers, "Host") is { } host)
         {
             request.Headers.TryAddWithoutValidation("X-Forwarded-Host", host);
         }
 
+        // TODO: the scheme the sender used is not stored with the message, so this says http
+        // even when the api served https; saying it right needs a column in messages.
         if (HeaderList.Find(message.Headers, "X-Forwarded-Proto") is null)
         {
             request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "http");
@@ -197,7 +210,10 @@ public sealed class TargetClient : IDisposable
         var lastForwardedFor = -1;
         foreach (var (name, value) in message.Headers)
         {
-            if (DroppedHeaders.Contains(name) || connectionTokens.Contains(name) || !IsToken(name) || value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+            if (DroppedHeaders.Contains(name)
+                || connectionTokens.Contains(name)
+                || !IsToken(name)
+                || value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
             {
                 continue;
             }
@@ -292,7 +308,9 @@ public sealed class TargetClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (kept.ToArray(), size, $"The body was still coming after {Durations.Format(timeLimit)}; {size} bytes were read.");
+            var waited = Durations.Format(timeLimit);
+
+            return (kept.ToArray(), size, $"The body was still coming after {waited}; {size} bytes were read.");
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
@@ -335,8 +353,10 @@ public sealed class TargetClient : IDisposable
             HttpRequestError.NameResolutionError => AttemptErrorKind.NameResolution,
             HttpRequestError.SecureConnectionError => AttemptErrorKind.Tls,
             _ when socket?.SocketErrorCode == SocketError.ConnectionRefused => AttemptErrorKind.ConnectionRefused,
-            _ when socket?.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted => AttemptErrorKind.ConnectionReset,
-            _ when socket?.SocketErrorCode == SocketError.TimedOut || FindInner<TimeoutException>(e) is not null => AttemptErrorKind.Timeout,
+            _ when socket?.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted =>
+                AttemptErrorKind.ConnectionReset,
+            _ when socket?.SocketErrorCode == SocketError.TimedOut || FindInner<TimeoutException>(e) is not null =>
+                AttemptErrorKind.Timeout,
             _ when socket?.SocketErrorCode == SocketError.HostNotFound => AttemptErrorKind.NameResolution,
             _ when FindInner<AuthenticationException>(e) is not null => AttemptErrorKind.Tls,
             HttpRequestError.ResponseEnded => AttemptErrorKind.ConnectionReset,

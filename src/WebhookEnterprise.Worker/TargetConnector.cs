@@ -18,7 +18,9 @@ public sealed class TargetConnector(WorkerOptions options)
     private readonly IPNetwork[] _allowed = [.. options.AllowedPrivateNetworks.Select(IPNetwork.Parse)];
 
     /// <summary>A <see cref="SocketsHttpHandler.ConnectCallback"/>.</summary>
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    public async ValueTask<Stream> ConnectAsync(
+        SocketsHttpConnectionContext context,
+        CancellationToken cancellationToken)
     {
         var host = context.DnsEndPoint.Host.TrimStart('[').TrimEnd(']');
         var addresses = IPAddress.TryParse(host, out var literal)

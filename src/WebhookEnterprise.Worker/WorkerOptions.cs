@@ -47,7 +47,7 @@ public sealed class WorkerOptions : IValidatableObject
     /// </summary>
     public bool BlockPrivateNetworks { get; set; }
 
-    /// <summary>Networks, such as <c>10.20.0.0/16</c>, that stay reachable while <see cref="BlockPrivateNetworks"/> is on.</summary>
+    /// <summary>Networks, such as <c>10.20.0.0/16</c>, reachable while <see cref="BlockPrivateNetworks"/> is on.</summary>
     public List<string> AllowedPrivateNetworks { get; set; } = [];
 
     /// <summary>How long a stopping worker lets attempts in flight finish before it exits.</summary>

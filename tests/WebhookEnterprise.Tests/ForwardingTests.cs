@@ -194,7 +194,9 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
         var (delivered, _) = await SendAsync(route, target, Body("{}", "application/json"), request =>
             request.Headers.TryAddWithoutValidation("X-GitHub-Event", "push"));
 
-        var header = Assert.Single(delivered.Headers, header => string.Equals(header.Key, "X-GitHub-Event", StringComparison.OrdinalIgnoreCase));
+        var header = Assert.Single(
+            delivered.Headers,
+            header => string.Equals(header.Key, "X-GitHub-Event", StringComparison.OrdinalIgnoreCase));
         Assert.Equal("X-GitHub-Event", header.Key);
         Assert.Equal("push", header.Value);
     }
@@ -239,7 +241,10 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
         Assert.Equal(sent, delivered.HeaderLines.Where(line => names.Contains(line.Split(':')[0])));
         var added = delivered.HeaderLines.Where(line => !names.Contains(line.Split(':')[0])).Select(line => line.Split(':')[0]);
         Assert.Equal(
-            ["Host", "X-Webhook-Message-Id", "X-Webhook-Delivery-Id", "X-Webhook-Attempt", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Content-Length"],
+            [
+                "Host", "X-Webhook-Message-Id", "X-Webhook-Delivery-Id", "X-Webhook-Attempt",
+                "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Content-Length",
+            ],
             added);
         Assert.Contains("Content-Length: 2", delivered.HeaderLines);
         Assert.Contains("X-Webhook-Attempt: 1", delivered.HeaderLines);
@@ -258,10 +263,13 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
         // Sent back to back before any answer: a chunked body with an extension and a
         // trailer, then a body with a length, then none.
         var requests = Encoding.UTF8.GetBytes(
-            $"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{authorization}\r\nX-Order: 1\r\ncontent-TYPE: text/plain\r\nX-Order: 1b\r\nTransfer-Encoding: chunked\r\n\r\n"
+            $"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{authorization}\r\nX-Order: 1\r\n"
+            + "content-TYPE: text/plain\r\nX-Order: 1b\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "5;ext=1\r\nHello\r\n7\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n"
-            + $"PUT {path}/second HTTP/1.1\r\nX-Order: 2\r\nHost: 127.0.0.1\r\n{authorization}\r\nContent-Length: 3\r\nx-order: 2b\r\n\r\nabc"
-            + $"DELETE {path}/third HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Order: 3\r\n{authorization}\r\nConnection: close\r\n\r\n");
+            + $"PUT {path}/second HTTP/1.1\r\nX-Order: 2\r\nHost: 127.0.0.1\r\n{authorization}\r\n"
+            + "Content-Length: 3\r\nx-order: 2b\r\n\r\nabc"
+            + $"DELETE {path}/third HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Order: 3\r\n{authorization}\r\n"
+            + "Connection: close\r\n\r\n");
         using (var client = new System.Net.Sockets.TcpClient())
         {
             await client.ConnectAsync(IPAddress.Loopback, gateway.ApiPort);
@@ -272,16 +280,21 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
         }
 
         var delivered = (await target.WaitForAsync(3)).OrderBy(request => request.RequestLine, StringComparer.Ordinal).ToList();
-        Assert.Equal(["DELETE /webhook/third HTTP/1.1", "POST /webhook HTTP/1.1", "PUT /webhook/second HTTP/1.1"], delivered.Select(request => request.RequestLine));
+        Assert.Equal(
+            ["DELETE /webhook/third HTTP/1.1", "POST /webhook HTTP/1.1", "PUT /webhook/second HTTP/1.1"],
+            delivered.Select(request => request.RequestLine));
         Assert.Equal(["X-Order: 3"], OrderLines(delivered[0]));
         Assert.Equal(["X-Order: 1", "content-TYPE: text/plain", "X-Order: 1b"], OrderLines(delivered[1]));
         Assert.Equal("Hello, world"u8.ToArray(), delivered[1].Body);
         Assert.Equal(["X-Order: 2", "x-order: 2b"], OrderLines(delivered[2]));
         Assert.Equal("abc"u8.ToArray(), delivered[2].Body);
-        Assert.All(delivered, request => Assert.DoesNotContain(request.HeaderLines, line => line.StartsWith("traceparent", StringComparison.OrdinalIgnoreCase)));
+        Assert.All(delivered, request =>
+            Assert.DoesNotContain(request.HeaderLines, line => line.StartsWith("traceparent", StringComparison.OrdinalIgnoreCase)));
 
         static IEnumerable<string> OrderLines(WireRequest request) =>
-            request.HeaderLines.Where(line => line.StartsWith("X-Order", StringComparison.OrdinalIgnoreCase) || line.StartsWith("content-type", StringComparison.OrdinalIgnoreCase));
+            request.HeaderLines.Where(line =>
+                line.StartsWith("X-Order", StringComparison.OrdinalIgnoreCase)
+                || line.StartsWith("content-type", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
@@ -314,6 +327,18 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
         Assert.Equal("/hooks/in/github/push%20event", subPath.RawTarget);
     }
 
+    [Fact]
+    public async Task Forwarding_AbsoluteFormRequestTargetKeepsItsSubPathAndQuery()
+    {
+        await using var target = await RecordingTarget.StartAsync();
+        var route = await gateway.AddRouteAsync(target.Url("/hooks"));
+
+        var status = await route.SendRawAsync("POST", [], "{}"u8.ToArray(), requestTarget: $"{route.Url}/github?x=%2B1");
+
+        Assert.Equal(200, status);
+        Assert.Equal("/hooks/github?x=%2B1", Assert.Single(await target.WaitForAsync(1)).RawTarget);
+    }
+
     [Theory]
     [InlineData("PUT", "", true)]
     [InlineData("PATCH", "", true)]
@@ -324,7 +349,8 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
         await using var target = await RecordingTarget.StartAsync();
         var route = await gateway.AddRouteAsync(target.Url());
 
-        var (delivered, messageId) = await SendAsync(route, target, withBody ? Body("{\"a\":1}", "application/json") : null, pathAndQuery: query, method: new HttpMethod(method));
+        var body = withBody ? Body("{\"a\":1}", "application/json") : null;
+        var (delivered, messageId) = await SendAsync(route, target, body, pathAndQuery: query, method: new HttpMethod(method));
 
         Assert.Equal(method, delivered.Method);
         Assert.Equal("/webhook" + query, delivered.RawTarget);

@@ -40,7 +40,8 @@ public sealed class IngressLimitsTests(IngressLimitsGateway gateway) : IClassFix
             {
                 var client = await ConnectAsync();
                 stalled.Add(client);
-                await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"POST /{route.SourceId} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "));
+                var partial = $"POST /{route.SourceId} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+                await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes(partial));
             }
 
             Assert.Equal(200, await route.SendRawAsync("POST", ["Content-Type: application/json"], "{}"u8.ToArray()));
@@ -108,7 +109,8 @@ public sealed class IngressLimitsTests(IngressLimitsGateway gateway) : IClassFix
 
         var answer = ReadUntilClosedAsync(client);
         var chunk = new byte[64 * 1024];
-        var framed = Encoding.ASCII.GetBytes(chunk.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n").Concat(chunk).Concat("\r\n"u8.ToArray()).ToArray();
+        var size = Encoding.ASCII.GetBytes(chunk.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n");
+        byte[] framed = [.. size, .. chunk, .. "\r\n"u8];
         long sent = 0;
         const long Intended = 50L * 1024 * 1024;
         try
@@ -143,7 +145,8 @@ public sealed class IngressLimitsTests(IngressLimitsGateway gateway) : IClassFix
         var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes(route.Credentials));
 
         return Encoding.ASCII.GetBytes(
-            $"POST /{route.SourceId} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {credentials}\r\nContent-Type: text/plain\r\n{framing}\r\n\r\n");
+            $"POST /{route.SourceId} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {credentials}\r\n"
+            + $"Content-Type: text/plain\r\n{framing}\r\n\r\n");
     }
 
     /// <summary>Writes a few bytes at every tick until stopped or the api hangs up.</summary>

@@ -36,7 +36,8 @@ public sealed class PrivateNetworkTests(PrivateNetworkGateway gateway) : IClassF
 
         var response = Assert.Single(await gateway.WaitForResponsesAsync(messageId, 1));
         Assert.Equal("blocked_address", response.GetProperty("error").GetProperty("kind").GetString());
-        Assert.Contains($"in the {range} range", response.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        var error = response.GetProperty("error");
+        Assert.Contains($"in the {range} range", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal("failed", response.GetProperty("status").GetString());
         Assert.Equal(("failed", 1, (DateTime?)null), Assert.Single(await gateway.DeliveriesAsync(messageId)));
         Assert.Empty(target.Received);

@@ -110,12 +110,18 @@ public sealed class TargetBehaviourTests(Gateway gateway) : IClassFixture<Gatewa
         var messageId = await PostAsync(route);
 
         var responses = await gateway.WaitForResponsesAsync(messageId, 4, TimeSpan.FromSeconds(60));
-        Assert.Equal([429, 503, 503, 200], responses.Select(record => record.GetProperty("response").GetProperty("status_code").GetInt32()));
+        Assert.Equal(
+            [429, 503, 503, 200],
+            responses.Select(record => record.GetProperty("response").GetProperty("status_code").GetInt32()));
         Assert.Equal("succeeded", responses[3].GetProperty("status").GetString());
         var received = times.ToArray();
-        Assert.True(received[1] - received[0] >= TimeSpan.FromSeconds(2), $"Retry-After: 2 was followed after {received[1] - received[0]}.");
+        Assert.True(
+            received[1] - received[0] >= TimeSpan.FromSeconds(2),
+            $"Retry-After: 2 was followed after {received[1] - received[0]}.");
         Assert.True(received[2] >= promised, $"The Retry-After date {promised:O} was followed at {received[2]:O}.");
-        Assert.True(received[3] - received[2] >= TimeSpan.FromSeconds(1), $"After Retry-After: soon the policy's interval was not kept: {received[3] - received[2]}.");
+        Assert.True(
+            received[3] - received[2] >= TimeSpan.FromSeconds(1),
+            $"After Retry-After: soon the policy's interval was not kept: {received[3] - received[2]}.");
     }
 
     [Fact]
@@ -191,10 +197,12 @@ public sealed class TargetBehaviourTests(Gateway gateway) : IClassFixture<Gatewa
         await using var target = await RecordingTarget.StartAsync();
         var name = "credentials-" + Guid.NewGuid().ToString("N")[..8];
         var addSource = await gateway.CliAsync("source", "add", "--name", name);
-        var addTarget = await gateway.CliAsync("target", "add", "--name", name, "--forward-name", name, "--url", $"http://user:p%40ss@127.0.0.1:{target.Port}/hook");
+        var addTarget = await gateway.CliAsync(
+            "target", "add", "--name", name, "--forward-name", name, "--url", $"http://user:p%40ss@127.0.0.1:{target.Port}/hook");
         Assert.True(addTarget.ExitCode == 0, addTarget.ToString());
         var sourceUrl = new Uri(addSource.StandardOutput.Trim());
-        var route = new SourceRoute(name, long.Parse(sourceUrl.Segments[^1], CultureInfo.InvariantCulture), sourceUrl.GetLeftPart(UriPartial.Path), sourceUrl.UserInfo);
+        var sourceId = long.Parse(sourceUrl.Segments[^1], CultureInfo.InvariantCulture);
+        var route = new SourceRoute(name, sourceId, sourceUrl.GetLeftPart(UriPartial.Path), sourceUrl.UserInfo);
 
         var messageId = await PostAsync(route);
 
@@ -259,7 +267,9 @@ public sealed class TargetBehaviourTests(Gateway gateway) : IClassFixture<Gatewa
 
         var first = Assert.Single(held);
         var second = target.Received[1];
-        Assert.True(first.End <= second.ReceivedAt, $"The second attempt began at {second.ReceivedAt:O}, before the first ended at {first.End:O}.");
+        Assert.True(
+            first.End <= second.ReceivedAt,
+            $"The second attempt began at {second.ReceivedAt:O}, before the first ended at {first.End:O}.");
     }
 
     [Theory]
@@ -293,7 +303,11 @@ public sealed class TargetBehaviourTests(Gateway gateway) : IClassFixture<Gatewa
     }
 
     private static DateTime ParseLogTime(string? text) =>
-        DateTime.ParseExact(text!, "yyyy-MM-dd'T'HH:mm:ss'+0000'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        DateTime.ParseExact(
+            text!,
+            "yyyy-MM-dd'T'HH:mm:ss'+0000'",
+            CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     /// <summary>Posts a small JSON message to the route's source and answers the stored message's id.</summary>
     private async Task<string> PostAsync(SourceRoute route)

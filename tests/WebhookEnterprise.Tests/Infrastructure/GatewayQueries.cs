@@ -63,14 +63,19 @@ internal static class GatewayQueries
         Eventually.GetAsync(
             async () =>
             {
-                var records = JsonRecords.Parse(await Http.GetStringAsync($"{gateway.ApiUrl}/api/log?source={route.Name}&type=message&n=1"));
+                var log = await Http.GetStringAsync($"{gateway.ApiUrl}/api/log?source={route.Name}&type=message&n=1");
+                var records = JsonRecords.Parse(log);
 
                 return records.Count == 1 ? records[0].GetProperty("id").GetString() : null;
             },
             $"a message from source {route.Name}");
 
     /// <summary>Waits until a message has at least <paramref name="count"/> <c>target.response</c> records and answers them.</summary>
-    public static Task<List<JsonElement>> WaitForResponsesAsync(this Gateway gateway, string messageId, int count, TimeSpan? timeout = null) =>
+    public static Task<List<JsonElement>> WaitForResponsesAsync(
+        this Gateway gateway,
+        string messageId,
+        int count,
+        TimeSpan? timeout = null) =>
         Eventually.GetAsync(
             async () =>
             {
@@ -93,11 +98,20 @@ internal static class GatewayQueries
     }
 
     /// <summary>The state, attempt count and next run time of every delivery of a message.</summary>
-    public static async Task<List<(string State, int Attempts, DateTime? NextRunAt)>> DeliveriesAsync(this Gateway gateway, string messageId)
+    public static async Task<List<(string State, int Attempts, DateTime? NextRunAt)>> DeliveriesAsync(
+        this Gateway gateway,
+        string messageId)
     {
+        const string sql = """
+            SELECT state, attempts, next_run_at
+            FROM deliveries
+            WHERE message_id = @id
+            ORDER BY created_at
+            """;
+
         await using var connection = new NpgsqlConnection(gateway.PostgresConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT state, attempts, next_run_at FROM deliveries WHERE message_id = @id ORDER BY created_at", connection);
+        await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("id", Guid.ParseExact(messageId, "N"));
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<(string, int, DateTime?)>();

@@ -27,18 +27,20 @@ public sealed record SourceRoute(string Name, long SourceId, string Url, string 
     /// <summary>
     /// Sends a request written out by hand, so that header lines go on the wire exactly as
     /// given (HttpClient would join repeated names into one line), and answers the status code.
+    /// The request target is the source's path unless <paramref name="requestTarget"/> says otherwise.
     /// </summary>
-    public async Task<int> SendRawAsync(string method, IEnumerable<string> headerLines, byte[] body)
+    public async Task<int> SendRawAsync(string method, IEnumerable<string> headerLines, byte[] body, string? requestTarget = null)
     {
         var uri = new Uri(Url);
         using var client = new TcpClient();
         await client.ConnectAsync(uri.Host, uri.Port);
         var stream = client.GetStream();
 
+        var authorization = Convert.ToBase64String(Encoding.UTF8.GetBytes(Credentials));
         var head = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"{method} {uri.AbsolutePath} HTTP/1.1\r\n")
+            .Append(CultureInfo.InvariantCulture, $"{method} {requestTarget ?? uri.AbsolutePath} HTTP/1.1\r\n")
             .Append(CultureInfo.InvariantCulture, $"Host: {uri.Authority}\r\n")
-            .Append(CultureInfo.InvariantCulture, $"Authorization: Basic {Convert.ToBase64String(Encoding.UTF8.GetBytes(Credentials))}\r\n");
+            .Append(CultureInfo.InvariantCulture, $"Authorization: Basic {authorization}\r\n");
         foreach (var line in headerLines)
         {
             head.Append(line).Append("\r\n");
