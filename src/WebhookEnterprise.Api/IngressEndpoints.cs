@@ -78,7 +78,7 @@ public static partial class IngressEndpoints
             return;
         }
 
-        var (path, query) = SplitTarget(context, sourceId);
+        var (path, query) = SplitTarget(context);
         var message = new IncomingMessage(
             Ids.New(),
             source.Id,
@@ -149,7 +149,7 @@ public static partial class IngressEndpoints
     /// The sub-path and query exactly as the sender wrote them, from the raw request target, so
     /// that no percent-encoding is decoded or changed on the way to the target.
     /// </summary>
-    private static (string Path, string Query) SplitTarget(HttpContext context, long sourceId)
+    private static (string Path, string Query) SplitTarget(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
         if (!raw.StartsWith('/') && raw.IndexOf("://", StringComparison.Ordinal) is >= 0 and var scheme)
@@ -163,8 +163,10 @@ public static partial class IngressEndpoints
         var path = queryStart < 0 ? raw : raw[..queryStart];
         var query = queryStart < 0 ? "" : raw[(queryStart + 1)..];
 
-        var prefix = "/" + sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var subPath = path.StartsWith(prefix, StringComparison.Ordinal) ? path[prefix.Length..] : path;
+        // Everything after the first segment, which routing matched as the source id however it
+        // was written ("/5", "/05").
+        var secondSegment = path.IndexOf('/', 1);
+        var subPath = secondSegment < 0 ? "" : path[secondSegment..];
 
         return (subPath, query);
     }

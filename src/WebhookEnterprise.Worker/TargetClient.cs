@@ -55,6 +55,11 @@ public sealed class TargetClient : IDisposable
             MaxConnectionsPerServer = 256,
             PlaintextStreamFilter = HeaderBlockStream.FilterAsync,
 
+            // A connection whose answer was not read to its end (the attempt timed out while the
+            // body came) is closed at once rather than drained, so nothing of an attempt
+            // outlives it.
+            MaxResponseDrainSize = 0,
+
             // A sender's traceparent is forwarded as it came; the gateway adds none of its own.
             ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
         };

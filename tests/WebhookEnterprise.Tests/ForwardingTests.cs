@@ -230,7 +230,7 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
             "X-Tag: a",
             "User-agent: GitHub-Hookshot/abc123",
             "X-Tag: b",
-            "X-Title: Acme™ café",
+            "X-Title: Acme™ café 🚀",
             "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
         ];
         var status = await route.SendRawAsync("POST", sent, "{}"u8.ToArray());
@@ -250,6 +250,10 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
         Assert.Contains("X-Webhook-Attempt: 1", delivered.HeaderLines);
         Assert.Contains("X-Forwarded-For: 127.0.0.1", delivered.HeaderLines);
         Assert.Equal("{}"u8.ToArray(), delivered.Body);
+
+        var messageId = delivered.HeaderLines.Single(line => line.StartsWith("X-Webhook-Message-Id: ", StringComparison.Ordinal))[22..];
+        var log = await gateway.CliAsync("log", "--message-id", messageId, "--type", "message");
+        Assert.Contains("\"X-Title\":\"Acme™ café 🚀\"", log.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -328,15 +332,16 @@ public sealed class ForwardingTests(Gateway gateway) : IClassFixture<Gateway>
     }
 
     [Fact]
-    public async Task Forwarding_AbsoluteFormRequestTargetKeepsItsSubPathAndQuery()
+    public async Task Forwarding_SubPathIsWhatFollowsTheSourceIdHoweverTheRequestTargetIsWritten()
     {
         await using var target = await RecordingTarget.StartAsync();
         var route = await gateway.AddRouteAsync(target.Url("/hooks"));
 
-        var status = await route.SendRawAsync("POST", [], "{}"u8.ToArray(), requestTarget: $"{route.Url}/github?x=%2B1");
+        var absolute = await route.SendRawAsync("POST", [], "{}"u8.ToArray(), requestTarget: $"{route.Url}/github?x=%2B1");
+        var zeroPadded = await route.SendRawAsync("POST", [], "{}"u8.ToArray(), requestTarget: $"/0{route.SourceId}/padded");
 
-        Assert.Equal(200, status);
-        Assert.Equal("/hooks/github?x=%2B1", Assert.Single(await target.WaitForAsync(1)).RawTarget);
+        Assert.Equal([200, 200], [absolute, zeroPadded]);
+        Assert.Equal(["/hooks/github?x=%2B1", "/hooks/padded"], (await target.WaitForAsync(2)).Select(request => request.RawTarget).Order());
     }
 
     [Theory]
