@@ -2,9 +2,11 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Storage;
 
@@ -18,17 +20,26 @@ public static class ApiHost
         GatewayConnections.AddDefaults(builder.Configuration);
         builder.AddServiceDefaults();
 
-        var section = builder.Configuration.GetSection(ApiOptions.SectionName);
-        builder.Services.Configure<ApiOptions>(section);
+        builder.Services.AddOptions<ApiOptions>()
+            .Bind(builder.Configuration.GetSection(ApiOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.PostConfigure<ApiOptions>(options =>
             options.AdminToken ??= builder.Configuration["WEBHOOK_ADMIN_TOKEN"]);
 
-        var maxBodyBytes = section.GetValue<long?>(nameof(ApiOptions.MaxBodyBytes)) ?? new ApiOptions().MaxBodyBytes;
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = maxBodyBytes;
-        });
+        builder.Services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<ApiOptions>>((kestrel, options) =>
+            {
+                var api = options.Value;
+                kestrel.AddServerHeader = false;
+
+                // Ingress counts body bytes itself (see IngressEndpoints); this bounds every other endpoint.
+                kestrel.Limits.MaxRequestBodySize = api.MaxBodyBytes;
+                kestrel.Limits.RequestHeadersTimeout = api.RequestHeadersTimeout;
+                kestrel.Limits.MinRequestBodyDataRate =
+                    new MinDataRate(api.MinBodyBytesPerSecond, api.MinBodyRateGracePeriod);
+                kestrel.ConfigureEndpointDefaults(listen => listen.Use(WireHeaderCapture.Capture));
+            });
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
         {
@@ -56,6 +67,7 @@ public static class ApiHost
 
     public static WebApplication MapGatewayApi(this WebApplication app)
     {
+        app.UseWireHeaderCapture();
         app.UseStatusCodePages();
         app.MapDefaultEndpoints();
         app.MapHealthEndpoints();

@@ -1,7 +1,9 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace WebhookEnterprise.Api;
 
 /// <summary>Settings of the api process, from the <c>Api</c> section or <c>Api__*</c> variables.</summary>
-public sealed class ApiOptions
+public sealed class ApiOptions : IValidatableObject
 {
     public const string SectionName = "Api";
 
@@ -19,6 +21,60 @@ public sealed class ApiOptions
     /// </summary>
     public string? AdminToken { get; set; }
 
-    /// <summary>The largest body ingress accepts, in bytes; larger ones are answered 413.</summary>
+    /// <summary>
+    /// The largest body ingress accepts, in bytes. Larger ones are answered 413: at once when
+    /// their <c>Content-Length</c> says so, else as soon as this much has arrived.
+    /// </summary>
+    [Range(0, long.MaxValue)]
     public long MaxBodyBytes { get; set; } = 25 * 1024 * 1024;
+
+    /// <summary>How long a sender may take over the request line and headers before the connection is closed.</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a sender may take over a whole body, however steadily it sends; then it gets 408.</summary>
+    public TimeSpan BodyReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The slowest a body may arrive, in bytes per second, once <see cref="MinBodyRateGracePeriod"/>
+    /// has passed; a slower sender is answered 408 and disconnected.
+    /// </summary>
+    [Range(0, double.MaxValue)]
+    public double MinBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>
+    /// How long a body may arrive slower than <see cref="MinBodyBytesPerSecond"/>, as when a
+    /// connection starts; over a second.
+    /// </summary>
+    public TimeSpan MinBodyRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long ingress goes on reading, and throwing away, the rest of a body after answering
+    /// 413. Many clients read the answer only after sending everything; closing the connection
+    /// under them shows them a broken pipe instead of the 413.
+    /// </summary>
+    public TimeSpan RefusedBodyDrainTime { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MinBodyRateGracePeriod <= TimeSpan.FromSeconds(1))
+        {
+            yield return new ValidationResult(
+                $"Api:MinBodyRateGracePeriod ({MinBodyRateGracePeriod}) must be over one second, "
+                    + "the interval at which the server checks data rates.",
+                [nameof(MinBodyRateGracePeriod)]);
+        }
+
+        (string Name, TimeSpan Value)[] timeouts =
+        [
+            (nameof(RequestHeadersTimeout), RequestHeadersTimeout),
+            (nameof(BodyReadTimeout), BodyReadTimeout),
+        ];
+        foreach (var (name, value) in timeouts)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                yield return new ValidationResult($"Api:{name} ({value}) must be longer than zero.", [name]);
+            }
+        }
+    }
 }

@@ -72,27 +72,20 @@ public static partial class IngressEndpoints
             return;
         }
 
-        byte[] body;
-        try
+        var body = await ReadBodyAsync(context, sourceId, options.Value, logger);
+        if (body is null)
         {
-            body = await ReadBodyAsync(context.Request, cancellationToken);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            LogBodyTooLarge(logger, sourceId, options.Value.MaxBodyBytes);
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-
             return;
         }
 
-        var (path, query) = SplitTarget(context, sourceId);
+        var (path, query) = SplitTarget(context);
         var message = new IncomingMessage(
             Ids.New(),
             source.Id,
             context.Request.Method,
             path,
             query,
-            ReadHeaders(context.Request),
+            ReadHeaders(context),
             body,
             context.Connection.RemoteIpAddress?.ToString(),
             receivedAt);
@@ -152,52 +145,51 @@ public static partial class IngressEndpoints
         return CryptographicOperations.FixedTimeEquals(decoded[..length], expected);
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength is { } length)
-        {
-            var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
-            if (length > limit)
-            {
-                throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
-            }
-
-            var exact = new byte[length];
-            await request.Body.ReadExactlyAsync(exact, cancellationToken);
-
-            return exact;
-        }
-
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-
-        return buffer.ToArray();
-    }
-
     /// <summary>
     /// The sub-path and query exactly as the sender wrote them, from the raw request target, so
     /// that no percent-encoding is decoded or changed on the way to the target.
     /// </summary>
-    private static (string Path, string Query) SplitTarget(HttpContext context, long sourceId)
+    private static (string Path, string Query) SplitTarget(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "";
+        if (!raw.StartsWith('/') && raw.IndexOf("://", StringComparison.Ordinal) is >= 0 and var scheme)
+        {
+            // The absolute form (POST http://host/5 HTTP/1.1): what follows the authority.
+            var pathStart = raw.IndexOfAny(['/', '?'], scheme + 3);
+            raw = pathStart < 0 ? "/" : raw[pathStart..];
+        }
+
         var queryStart = raw.IndexOf('?', StringComparison.Ordinal);
         var path = queryStart < 0 ? raw : raw[..queryStart];
         var query = queryStart < 0 ? "" : raw[(queryStart + 1)..];
 
-        var prefix = "/" + sourceId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var subPath = path.StartsWith(prefix, StringComparison.Ordinal) ? path[prefix.Length..] : path;
+        // Everything after the first segment, which routing matched as the source id however it
+        // was written ("/5", "/05").
+        var secondSegment = path.IndexOf('/', 1);
+        var subPath = secondSegment < 0 ? "" : path[secondSegment..];
 
         return (subPath, query);
     }
 
-    /// <summary>Every header as received except the source's own credentials.</summary>
-    private static List<KeyValuePair<string, string>> ReadHeaders(HttpRequest request)
+    /// <summary>
+    /// Every header as received except the source's own credentials: the lines as they were on
+    /// the wire when <see cref="WireHeaders"/> has them (plaintext HTTP/1.1), else the server's
+    /// view, which keeps repeated values apart and in order but spells the names it knows its
+    /// own way, lists those first, and groups the values of each name together.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> ReadHeaders(HttpContext context)
     {
-        var headers = new List<KeyValuePair<string, string>>(request.Headers.Count);
-        foreach (var (name, values) in request.Headers)
+        var headers = new List<KeyValuePair<string, string>>(context.Request.Headers.Count);
+        if (context.Features.Get<WireHeaders>() is { } wire)
         {
-            if (string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase))
+            headers.AddRange(wire.Headers.Where(header => !IsCredentials(header.Key)));
+
+            return headers;
+        }
+
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            if (IsCredentials(name))
             {
                 continue;
             }
@@ -210,6 +202,9 @@ public static partial class IngressEndpoints
 
         return headers;
     }
+
+    private static bool IsCredentials(string name) =>
+        string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsStorageFailure(Exception e) =>
         e is NpgsqlException or TimeoutException
@@ -227,9 +222,6 @@ public static partial class IngressEndpoints
         Message = "Stored message {MessageId} from source {SourceId}: {BodyBytes} bytes, {DeliveryCount} deliveries")]
     private static partial void LogReceived(ILogger logger, string messageId, long sourceId, int bodyBytes, int deliveryCount);
 
-    [LoggerMessage(EventId = 2002, EventName = "BodyTooLarge", Level = LogLevel.Warning,
-        Message = "Refused a message from source {SourceId}: its body is over the limit of {LimitBytes} bytes")]
-    private static partial void LogBodyTooLarge(ILogger logger, long sourceId, long limitBytes);
 
     [LoggerMessage(EventId = 2003, EventName = "StorageUnavailable", Level = LogLevel.Error,
         Message = "Answered 503 to source {SourceId}: Postgres cannot be reached")]

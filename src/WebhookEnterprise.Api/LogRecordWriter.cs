@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Storage;
@@ -14,7 +13,7 @@ public static class LogRecordWriter
     public static readonly JsonWriterOptions WriterOptions = new()
     {
         // Log output is read by people: non-ASCII text is printed as itself, not as \u escapes.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = ReadableJsonEncoder.Instance,
     };
 
     public static void Write(Utf8JsonWriter writer, LogRow row)

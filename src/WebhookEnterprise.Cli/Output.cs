@@ -1,6 +1,6 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using McMaster.Extensions.CommandLineUtils;
+using WebhookEnterprise.Core;
 
 namespace WebhookEnterprise.Cli;
 
@@ -11,7 +11,7 @@ public static class Output
     {
         Indented = true,
         IndentSize = 4,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Encoder = ReadableJsonEncoder.Instance,
     };
 
     public static string Pretty(JsonElement element)

@@ -47,8 +47,15 @@ public static class Payload
     /// A body as a reader wants it: the JSON value itself when it is JSON, else the text when it
     /// is UTF-8 text, else base64 with <c>{name}_encoding: "base64"</c> beside it. Without
     /// <paramref name="allowJson"/> JSON is written as text, for stores that cannot hold every JSON value.
+    /// A <paramref name="truncated"/> body may end inside a character, which is then left out.
     /// </summary>
-    public static void Write(Utf8JsonWriter writer, string name, string? contentType, ReadOnlyMemory<byte> body, bool allowJson)
+    public static void Write(
+        Utf8JsonWriter writer,
+        string name,
+        string? contentType,
+        ReadOnlyMemory<byte> body,
+        bool allowJson,
+        bool truncated = false)
     {
         if (allowJson && MayBeJson(contentType) && ParseJson(body) is { } json)
         {
@@ -63,7 +70,8 @@ public static class Payload
             return;
         }
 
-        if (TryReadText(body.Span) is { } text)
+        var textPart = truncated ? body.Span[..CompleteUtf8Length(body.Span)] : body.Span;
+        if (TryReadText(textPart) is { } text)
         {
             writer.WriteString(name, text);
 
@@ -72,6 +80,31 @@ public static class Payload
 
         writer.WriteBase64String(name, body.Span);
         writer.WriteString(name + "_encoding", "base64");
+    }
+
+    /// <summary>The length of <paramref name="body"/> without a UTF-8 sequence cut off at its end.</summary>
+    private static int CompleteUtf8Length(ReadOnlySpan<byte> body)
+    {
+        var lead = body.Length - 1;
+        while (lead >= 0 && lead > body.Length - 4 && (body[lead] & 0xC0) == 0x80)
+        {
+            lead--;
+        }
+
+        if (lead < 0)
+        {
+            return body.Length;
+        }
+
+        var expected = body[lead] switch
+        {
+            >= 0xF0 => 4,
+            >= 0xE0 => 3,
+            >= 0xC0 => 2,
+            _ => 1,
+        };
+
+        return body.Length - lead < expected ? lead : body.Length;
     }
 
     private static bool MayBeJson(string? contentType) =>

@@ -102,6 +102,11 @@ public sealed partial class DeliveryProcessor(
             return (DeliveryState.Succeeded, null);
         }
 
+        if (!outcome.Retryable)
+        {
+            return (DeliveryState.Failed, null);
+        }
+
         var delay = policy.DelayAfter(attempt, outcome.RetryAfter, Random.Shared);
 
         return delay is { } wait ? (DeliveryState.Retrying, now + wait) : (DeliveryState.Failed, null);
@@ -132,8 +137,14 @@ public sealed partial class DeliveryProcessor(
                 }
 
                 Payload.WriteHeaders(writer, "headers", answer.Headers);
-                Payload.Write(writer, "body", answer.ContentType, answer.Body, allowJson: false);
+                var truncated = answer.BodySize > answer.Body.Length;
+                Payload.Write(writer, "body", answer.ContentType, answer.Body, allowJson: false, truncated);
                 writer.WriteNumber("body_size", answer.BodySize);
+                if (answer.BodyError is not null)
+                {
+                    writer.WriteString("body_error", answer.BodyError);
+                }
+
                 writer.WriteNumber("elapsed_ms", elapsedMs);
                 writer.WriteEndObject();
             }

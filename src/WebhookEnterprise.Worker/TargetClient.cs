@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -10,10 +11,11 @@ using WebhookEnterprise.Core;
 namespace WebhookEnterprise.Worker;
 
 /// <summary>
-/// Sends a stored message to a target as the sender sent it: same method, body bytes, headers
-/// (spelling, order, repeats) and query, less hop-by-hop headers, <c>Host</c> and the source's
-/// credentials, plus headers naming the message, delivery and attempt, and the usual
-/// forwarding headers. Redirects are not followed and nothing is decompressed.
+/// Sends a stored message to a target as the sender sent it: same method, body bytes, header
+/// lines (spelling, order, repeats; see <see cref="HeaderBlockStream"/>) and raw query, less
+/// hop-by-hop headers, <c>Host</c> and the source's credentials, plus headers naming the
+/// message, delivery and attempt, and the usual forwarding headers. Redirects are not
+/// followed, nothing is decompressed, and no trace headers are added.
 /// </summary>
 public sealed class TargetClient : IDisposable
 {
@@ -21,13 +23,20 @@ public sealed class TargetClient : IDisposable
     public const string DeliveryIdHeader = "X-Webhook-Delivery-Id";
     public const string AttemptHeader = "X-Webhook-Attempt";
 
-    // Headers that describe one hop, not the message, plus those the gateway computes itself.
+    private const string ForwardedFor = "X-Forwarded-For";
+
+    // Headers that describe one hop, not the message; those the gateway computes itself; and
+    // the gateway's own, which a sender (another gateway, say) may have sent too.
     private static readonly HashSet<string> DroppedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
         "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host", "Content-Length", "Authorization",
-        "Expect",
+        "Expect", MessageIdHeader, DeliveryIdHeader, AttemptHeader, HeaderBlockStream.PlaceholderHeader,
     };
+
+    // The characters of a header name (a "token" in RFC 9110).
+    private static readonly SearchValues<char> TokenCharacters =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     private readonly HttpClient _http;
     private readonly WorkerOptions _options;
@@ -35,7 +44,7 @@ public sealed class TargetClient : IDisposable
     public TargetClient(IOptions<WorkerOptions> options)
     {
         _options = options.Value;
-        _http = new HttpClient(new SocketsHttpHandler
+        var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
@@ -44,49 +53,75 @@ public sealed class TargetClient : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             MaxConnectionsPerServer = 256,
-        })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
+            PlaintextStreamFilter = HeaderBlockStream.FilterAsync,
+
+            // A connection whose answer was not read to its end (the attempt timed out while the
+            // body came) is closed at once rather than drained, so nothing of an attempt
+            // outlives it.
+            MaxResponseDrainSize = 0,
+
+            // A sender's traceparent is forwarded as it came; the gateway adds none of its own.
+            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
         };
+        if (_options.BlockPrivateNetworks)
+        {
+            handler.ConnectCallback = new TargetConnector(_options).ConnectAsync;
+        }
+
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
+    /// <summary>
+    /// Makes one attempt within the target's timeout (and <see cref="WorkerOptions.MaxAttemptTime"/>).
+    /// Once the attempt ends, by an answer, an error or the timeout, its connection is closed or
+    /// idle, so the next attempt never overlaps it.
+    /// </summary>
     public async Task<AttemptOutcome> SendAsync(DeliveryJob job, Target target, int attempt, CancellationToken cancellationToken)
     {
         var message = job.Message;
-        var (uri, credentials) = BuildUri(target.Url, message.Path, message.Query);
-        var shownUrl = TargetUrl.Redact(target.Url);
+        var url = TargetUrl.Split(target.Url);
+        var requestUrl = RequestUrl(url, message.Path, message.Query);
         var method = message.Method;
         var stopwatch = Stopwatch.StartNew();
+        var limit = target.Timeout < _options.MaxAttemptTime ? target.Timeout : _options.MaxAttemptTime;
 
-        using var request = BuildRequest(job, uri, credentials, attempt);
+        using var request = BuildRequest(job, requestUrl, url, attempt);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(target.Timeout < _options.MaxAttemptTime ? target.Timeout : _options.MaxAttemptTime);
+        timeout.CancelAfter(limit);
 
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var (body, size) = await ReadCappedAsync(response.Content, _options.ResponseBodyLimit, timeout.Token);
+            var (body, size, bodyError) = await ReadCappedAsync(
+                response.Content,
+                _options.ResponseBodyLimit,
+                limit,
+                timeout.Token,
+                cancellationToken);
 
             var answer = new TargetAnswer(
                 (int)response.StatusCode,
                 ReadHeaders(response),
                 body,
                 size,
+                bodyError,
                 response.Content.Headers.ContentType?.ToString(),
                 response.Headers.Location?.OriginalString,
                 RetryAfter(response.Headers.RetryAfter));
 
-            return new AttemptOutcome(method, shownUrl, answer, null, stopwatch.Elapsed);
+            return new AttemptOutcome(method, requestUrl, answer, null, stopwatch.Elapsed);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var error = new AttemptError(AttemptErrorKind.Timeout, $"The target did not answer within {Durations.Format(target.Timeout)}.");
+            var error = new AttemptError(
+                AttemptErrorKind.Timeout,
+                $"The target did not answer within {Durations.Format(limit)}.");
 
-            return new AttemptOutcome(method, shownUrl, null, error, stopwatch.Elapsed);
+            return new AttemptOutcome(method, requestUrl, null, error, stopwatch.Elapsed);
         }
         catch (HttpRequestException e)
         {
-            return new AttemptOutcome(method, shownUrl, null, Classify(e), stopwatch.Elapsed);
+            return new AttemptOutcome(method, requestUrl, null, Classify(e), stopwatch.Elapsed);
         }
     }
 
@@ -94,47 +129,30 @@ public sealed class TargetClient : IDisposable
 
     /// <summary>
     /// The target's URL with the message's sub-path after its path and the message's raw query
-    /// after its own; credentials in the URL come back separately for a Basic header.
+    /// after its own, all as written: nothing is decoded or re-encoded.
     /// </summary>
-    internal static (Uri Uri, string? Credentials) BuildUri(string targetUrl, string subPath, string query)
+    internal static string RequestUrl(TargetUrlParts url, string subPath, string query)
     {
-        var parsed = new Uri(targetUrl);
-        string? credentials = null;
-        if (parsed.UserInfo.Length > 0)
-        {
-            var separator = parsed.UserInfo.IndexOf(':', StringComparison.Ordinal);
-            var user = separator < 0 ? parsed.UserInfo : parsed.UserInfo[..separator];
-            var password = separator < 0 ? "" : parsed.UserInfo[(separator + 1)..];
-            credentials = $"{Uri.UnescapeDataString(user)}:{Uri.UnescapeDataString(password)}";
-        }
-
-        var path = parsed.AbsolutePath;
-        if (subPath.Length > 0)
-        {
-            path = path.TrimEnd('/') + subPath;
-        }
-
-        var ownQuery = parsed.Query.TrimStart('?');
-        var fullQuery = (ownQuery.Length, query.Length) switch
+        var path = subPath.Length > 0 ? url.Path.TrimEnd('/') + subPath : url.Path;
+        var fullQuery = (url.Query.Length, query.Length) switch
         {
             (0, 0) => "",
             (0, _) => "?" + query,
-            (_, 0) => "?" + ownQuery,
-            _ => "?" + ownQuery + "&" + query,
+            (_, 0) => "?" + url.Query,
+            _ => "?" + url.Query + "&" + query,
         };
 
-        var text = $"{parsed.Scheme}://{parsed.Authority}{path}{fullQuery}";
-
-        return (new Uri(text, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }), credentials);
+        return url.Origin + path + fullQuery;
     }
 
-    private static HttpRequestMessage BuildRequest(DeliveryJob job, Uri uri, string? credentials, int attempt)
+    private static HttpRequestMessage BuildRequest(DeliveryJob job, string requestUrl, TargetUrlParts url, int attempt)
     {
         var message = job.Message;
+        var uri = new Uri(requestUrl, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
         var request = new HttpRequestMessage(new HttpMethod(message.Method), uri)
         {
             Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
 
         var hasBody = message.Body.Length > 0
@@ -145,53 +163,85 @@ public sealed class TargetClient : IDisposable
             request.Content = new ByteArrayContent(message.Body);
         }
 
-        var connectionTokens = ConnectionTokens(message.Headers);
-        foreach (var (name, value) in message.Headers)
-        {
-            if (DroppedHeaders.Contains(name) || connectionTokens.Contains(name))
-            {
-                continue;
-            }
+        // First, so that the sender's lines follow Host in the order they came.
+        var forwarded = ForwardedHeaders(message);
+        var block = HeaderBlockStream.Encode(forwarded);
+        request.Headers.TryAddWithoutValidation(HeaderBlockStream.PlaceholderHeader, block);
 
-            if (!request.Headers.TryAddWithoutValidation(name, value))
-            {
-                request.Content ??= new ByteArrayContent([]);
-                request.Content.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-
-        if (credentials is not null)
+        if (url.UserName is not null)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+            var credentials = $"{url.UserName}:{url.Password}";
+            var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", encoded);
         }
 
         request.Headers.TryAddWithoutValidation(MessageIdHeader, Ids.Format(message.Id));
         request.Headers.TryAddWithoutValidation(DeliveryIdHeader, Ids.Format(job.DeliveryId));
-        request.Headers.TryAddWithoutValidation(AttemptHeader, attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        AddForwardingHeaders(request, message);
+        var attemptText = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        request.Headers.TryAddWithoutValidation(AttemptHeader, attemptText);
 
-        return request;
-    }
-
-    private static void AddForwardingHeaders(HttpRequestMessage request, IncomingMessage message)
-    {
-        if (message.RemoteAddress is { } remote)
+        if (message.RemoteAddress is { } remote && HeaderList.Find(forwarded, ForwardedFor) is null)
         {
-            var earlier = HeaderList.Find(message.Headers, "X-Forwarded-For");
-            request.Headers.Remove("X-Forwarded-For");
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", earlier is null ? remote : $"{earlier}, {remote}");
+            request.Headers.TryAddWithoutValidation(ForwardedFor, remote);
         }
 
-        if (HeaderList.Find(message.Headers, "X-Forwarded-Host") is null && HeaderList.Find(message.Headers, "Host") is { } host)
+        if (HeaderList.Find(message.Headers, "X-Forwarded-Host") is null
+            && HeaderList.Find(message.Headers, "Host") is { } host)
         {
             request.Headers.TryAddWithoutValidation("X-Forwarded-Host", host);
         }
 
+        // TODO: the scheme the sender used is not stored with the message, so this says http
+        // even when the api served https; saying it right needs a column in messages.
         if (HeaderList.Find(message.Headers, "X-Forwarded-Proto") is null)
         {
             request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "http");
         }
+
+        return request;
     }
+
+    /// <summary>
+    /// The sender's header lines that go on to the target, in order: all but those of
+    /// <see cref="DroppedHeaders"/> and those a <c>Connection</c> header names, with the
+    /// sender's address appended to the last <c>X-Forwarded-For</c> line if there is one.
+    /// Lines that could not be written as sent (not a token name, a line break in the value)
+    /// are left out; ingress never stores such lines.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> ForwardedHeaders(IncomingMessage message)
+    {
+        var connectionTokens = ConnectionTokens(message.Headers);
+        var forwarded = new List<KeyValuePair<string, string>>(message.Headers.Count);
+        var lastForwardedFor = -1;
+        foreach (var (name, value) in message.Headers)
+        {
+            if (DroppedHeaders.Contains(name)
+                || connectionTokens.Contains(name)
+                || !IsToken(name)
+                || value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)
+            {
+                continue;
+            }
+
+            if (string.Equals(name, ForwardedFor, StringComparison.OrdinalIgnoreCase))
+            {
+                lastForwardedFor = forwarded.Count;
+            }
+
+            forwarded.Add(new(name, value));
+        }
+
+        if (lastForwardedFor >= 0 && message.RemoteAddress is { } remote)
+        {
+            var (name, value) = forwarded[lastForwardedFor];
+            forwarded[lastForwardedFor] = new(name, $"{value}, {remote}");
+        }
+
+        return forwarded;
+    }
+
+    private static bool IsToken(string name) =>
+        name.Length > 0 && !name.AsSpan().ContainsAnyExcept(TokenCharacters);
 
     /// <summary>Names listed in a <c>Connection</c> header belong to that hop too.</summary>
     private static HashSet<string> ConnectionTokens(IReadOnlyList<KeyValuePair<string, string>> headers)
@@ -233,22 +283,48 @@ public sealed class TargetClient : IDisposable
         return headers;
     }
 
-    /// <summary>Reads up to <paramref name="limit"/> bytes to keep and counts the rest.</summary>
-    private static async Task<(byte[] Body, long Size)> ReadCappedAsync(HttpContent content, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps up to <paramref name="limit"/> bytes of the answer's body and counts the rest. The
+    /// status has decided the attempt already, so a body that stops early or outlasts the
+    /// timeout ends the reading with a note instead of failing the attempt.
+    /// </summary>
+    private static async Task<(byte[] Body, long Size, string? Error)> ReadCappedAsync(
+        HttpContent content,
+        int limit,
+        TimeSpan timeLimit,
+        CancellationToken timeout,
+        CancellationToken cancellationToken)
     {
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
         var kept = new MemoryStream();
-        var buffer = new byte[16 * 1024];
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         long size = 0;
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        try
         {
-            var room = (int)Math.Max(0, Math.Min(read, limit - size));
-            kept.Write(buffer, 0, room);
-            size += read;
-        }
+            await using var stream = await content.ReadAsStreamAsync(timeout);
+            int read;
+            while ((read = await stream.ReadAsync(buffer, timeout)) > 0)
+            {
+                var room = (int)Math.Max(0, Math.Min(read, limit - size));
+                kept.Write(buffer, 0, room);
+                size += read;
+            }
 
-        return (kept.ToArray(), size);
+            return (kept.ToArray(), size, null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var waited = Durations.Format(timeLimit);
+
+            return (kept.ToArray(), size, $"The body was still coming after {waited}; {size} bytes were read.");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            return (kept.ToArray(), size, $"The body broke off after {size} bytes: {e.Message}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
@@ -270,17 +346,26 @@ public sealed class TargetClient : IDisposable
 
     private static AttemptError Classify(HttpRequestException e)
     {
+        if (FindInner<BlockedAddressException>(e) is { } blocked)
+        {
+            // Only a change of the target's URL or of the worker's settings helps: no retry.
+            return new AttemptError(AttemptErrorKind.BlockedAddress, blocked.Message, Retryable: false);
+        }
+
         var socket = FindInner<SocketException>(e);
         var kind = e.HttpRequestError switch
         {
             HttpRequestError.NameResolutionError => AttemptErrorKind.NameResolution,
             HttpRequestError.SecureConnectionError => AttemptErrorKind.Tls,
-            HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded => socket?.SocketErrorCode == SocketError.ConnectionReset
-                ? AttemptErrorKind.ConnectionReset
-                : AttemptErrorKind.Protocol,
             _ when socket?.SocketErrorCode == SocketError.ConnectionRefused => AttemptErrorKind.ConnectionRefused,
-            _ when socket?.SocketErrorCode == SocketError.ConnectionReset => AttemptErrorKind.ConnectionReset,
+            _ when socket?.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted =>
+                AttemptErrorKind.ConnectionReset,
+            _ when socket?.SocketErrorCode == SocketError.TimedOut || FindInner<TimeoutException>(e) is not null =>
+                AttemptErrorKind.Timeout,
+            _ when socket?.SocketErrorCode == SocketError.HostNotFound => AttemptErrorKind.NameResolution,
             _ when FindInner<AuthenticationException>(e) is not null => AttemptErrorKind.Tls,
+            HttpRequestError.ResponseEnded => AttemptErrorKind.ConnectionReset,
+            HttpRequestError.InvalidResponse => AttemptErrorKind.Protocol,
             _ => AttemptErrorKind.Network,
         };
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Storage;
 
@@ -13,6 +15,11 @@ public static class WorkerHost
     {
         GatewayConnections.AddDefaults(builder.Configuration);
         builder.AddServiceDefaults();
+
+        // A delivery carries the sender's trace headers, if any, exactly as they came, and none
+        // of the worker's: its spans are still recorded, but nothing is injected into requests
+        // to targets (see TargetClient for the runtime's own injection).
+        Sdk.SetDefaultTextMapPropagator(new CompositeTextMapPropagator([]));
 
         builder.Services.AddOptions<WorkerOptions>()
             .Bind(builder.Configuration.GetSection(WorkerOptions.SectionName))

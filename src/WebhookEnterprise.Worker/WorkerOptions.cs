@@ -40,6 +40,16 @@ public sealed class WorkerOptions : IValidatableObject
     [Range(0, 16 * 1024 * 1024)]
     public int ResponseBodyLimit { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// Refuses deliveries to loopback, private, link-local and other special addresses (see
+    /// <see cref="PrivateNetworks"/>), judged on the address actually connected to. Turn it on
+    /// when people who are not operators can set target URLs. Off by default.
+    /// </summary>
+    public bool BlockPrivateNetworks { get; set; }
+
+    /// <summary>Networks, such as <c>10.20.0.0/16</c>, reachable while <see cref="BlockPrivateNetworks"/> is on.</summary>
+    public List<string> AllowedPrivateNetworks { get; set; } = [];
+
     /// <summary>How long a stopping worker lets attempts in flight finish before it exits.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -50,6 +60,16 @@ public sealed class WorkerOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Worker:ClaimIdleTime ({ClaimIdleTime}) must be at least Worker:MaxAttemptTime ({MaxAttemptTime}) plus {ClaimMargin.TotalSeconds:0} seconds, so that a job still in flight is never taken over.",
                 [nameof(ClaimIdleTime)]);
+        }
+
+        foreach (var network in AllowedPrivateNetworks)
+        {
+            if (!System.Net.IPNetwork.TryParse(network, out _))
+            {
+                yield return new ValidationResult(
+                    $"Worker:AllowedPrivateNetworks holds '{network}', which is not a network such as 10.20.0.0/16.",
+                    [nameof(AllowedPrivateNetworks)]);
+            }
         }
 
         if (SweepGrace < ClaimIdleTime)

@@ -27,6 +27,10 @@ public sealed class RunCommand
       ConnectionStrings__webhooks   Postgres (default Host=localhost;Port=5432;Database=webhooks;Username=postgres)
       ConnectionStrings__redis      Redis (default localhost:6379)
       Api__PublicUrl                base of the URLs that 'source add' prints
+      Api__MaxBodyBytes             largest body accepted, larger ones get 413 (default 26214400)
+      Api__RequestHeadersTimeout    time a sender has for its headers (default 00:00:15)
+      Api__BodyReadTimeout          time a sender has for its whole body (default 00:01:00)
+      Api__MinBodyBytesPerSecond    slowest body accepted after a grace period (default 240)
       WEBHOOK_ADMIN_TOKEN           token for the management API (else loopback only)
 
     Example:
@@ -58,6 +62,10 @@ public sealed class RunApiCommand(ShutdownSignal shutdown)
       ConnectionStrings__webhooks   Postgres (default Host=localhost;Port=5432;Database=webhooks;Username=postgres)
       ConnectionStrings__redis      Redis (default localhost:6379)
       Worker__Concurrency           attempts at once (default 64)
+      Worker__ResponseBodyLimit     bytes of each target answer kept in the log (default 65536)
+      Worker__BlockPrivateNetworks  true: refuse loopback, private and metadata addresses
+      Worker__AllowedPrivateNetworks__0
+                                    a network such as 10.20.0.0/16 reachable all the same
 
     Example:
       webhook-cli run worker

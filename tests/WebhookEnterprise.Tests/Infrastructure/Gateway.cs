@@ -5,9 +5,11 @@ namespace WebhookEnterprise.Tests.Infrastructure;
 
 /// <summary>
 /// A whole gateway for one test class: real Postgres and Redis started for it, the api as a
-/// real <c>webhook-cli run api</c> process, and workers as <c>webhook-cli run worker</c>.
+/// real <c>webhook-cli run api</c> process, and workers as <c>webhook-cli run worker</c>. A test
+/// class that needs other settings uses a fixture derived from this one that fills
+/// <see cref="ApiSettings"/> or <see cref="WorkerSettings"/> in its constructor.
 /// </summary>
-public sealed class Gateway : IAsyncLifetime
+public class Gateway : IAsyncLifetime
 {
     private readonly List<ChildProcess> _workers = [];
     private PostgresServer? _postgres;
@@ -26,8 +28,17 @@ public sealed class Gateway : IAsyncLifetime
 
     public string RedisConnectionString => Redis.ConnectionString;
 
+    /// <summary>Api settings that a test class wants, as environment variables.</summary>
+    public Dictionary<string, string?> ApiSettings { get; } = [];
+
     /// <summary>Worker settings that a test class wants; applied to every worker it starts.</summary>
     public Dictionary<string, string?> WorkerSettings { get; } = [];
+
+    /// <summary>What the api process printed so far.</summary>
+    public string ApiOutput => _api?.Output ?? "";
+
+    /// <summary>What every worker process printed so far, one after another.</summary>
+    public string WorkerOutput => string.Concat(_workers.Select(worker => worker.Output));
 
     public async Task InitializeAsync()
     {
@@ -62,10 +73,16 @@ public sealed class Gateway : IAsyncLifetime
 
     public async Task StartApiAsync()
     {
+        var environment = ProcessEnvironment();
+        foreach (var (name, value) in ApiSettings)
+        {
+            environment[name] = value;
+        }
+
         _api = ChildProcess.Start(
             "dotnet",
             [GatewayPaths.CliAssembly, "run", "api", "--urls", ApiUrl],
-            ProcessEnvironment());
+            environment);
 
         using var http = new HttpClient();
         await Eventually.TrueAsync(

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -32,7 +33,11 @@ public sealed class RecordingTarget : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
 
-    private RecordingTarget(WebApplication app) => _app = app;
+    private RecordingTarget(WebApplication app, IPAddress address)
+    {
+        _app = app;
+        Address = address;
+    }
 
     /// <summary>Decides the answer to each request; may await to hold a request.</summary>
     public Func<ReceivedRequest, HttpContext, Task> Respond { get; set; } = static (_, context) =>
@@ -42,24 +47,29 @@ public sealed class RecordingTarget : IAsyncDisposable
         return context.Response.WriteAsync("OK");
     };
 
+    public IPAddress Address { get; }
+
     public int Port { get; private set; }
 
-    public string Url(string path = "/webhook") => $"http://127.0.0.1:{Port}{path}";
+    public string Url(string path = "/webhook") => $"http://{Address}:{Port}{path}";
 
     public IReadOnlyList<ReceivedRequest> Received => [.. _received];
 
-    public static async Task<RecordingTarget> StartAsync()
+    /// <summary>Starts a target on <paramref name="address"/> (127.0.0.1 unless given), on a port of its own.</summary>
+    public static async Task<RecordingTarget> StartAsync(IPAddress? address = null)
     {
+        address ??= IPAddress.Loopback;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Listen(address, 0);
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.RequestHeaderEncodingSelector = _ => Encoding.UTF8;
         });
 
         var app = builder.Build();
-        var target = new RecordingTarget(app);
+        var target = new RecordingTarget(app, address);
         app.Run(target.HandleAsync);
         await app.StartAsync();
         target.Port = new Uri(app.Urls.First()).Port;
