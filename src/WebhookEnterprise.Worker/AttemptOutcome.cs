@@ -34,4 +34,9 @@ public static class AttemptErrorKind
     public const string Tls = "tls";
     public const string Protocol = "protocol";
     public const string Network = "network";
+
+    // Kinds of a delivery failed without an attempt at the target.
+    public const string Gateway = "gateway";
+    public const string TargetRemoved = "target_removed";
+    public const string AttemptsExhausted = "attempts_exhausted";
 }
