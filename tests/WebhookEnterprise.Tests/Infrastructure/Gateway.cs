@@ -1,18 +1,28 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 
 namespace WebhookEnterprise.Tests.Infrastructure;
 
 /// <summary>
 /// A whole gateway for one test class: real Postgres and Redis started for it, the api as a
-/// real <c>webhook-cli run api</c> process, and workers as <c>webhook-cli run worker</c>.
+/// real <c>webhook-cli run api</c> process, and workers as <c>webhook-cli run worker</c>. It
+/// starts one worker unless a subclass asks for another number.
 /// </summary>
-public sealed class Gateway : IAsyncLifetime
+public class Gateway : IAsyncLifetime
 {
     private readonly List<ChildProcess> _workers = [];
+    private readonly int _initialWorkers;
     private PostgresServer? _postgres;
     private RedisServer? _redis;
     private ChildProcess? _api;
+
+    public Gateway()
+        : this(initialWorkers: 1)
+    {
+    }
+
+    protected Gateway(int initialWorkers) => _initialWorkers = initialWorkers;
 
     public int ApiPort { get; } = Ports.Free();
 
@@ -34,7 +44,10 @@ public sealed class Gateway : IAsyncLifetime
         _postgres = await PostgresServer.StartAsync();
         _redis = await RedisServer.StartAsync();
         await StartApiAsync();
-        await StartWorkerAsync();
+        for (var i = 0; i < _initialWorkers; i++)
+        {
+            await StartWorkerAsync();
+        }
     }
 
     public async Task DisposeAsync()
@@ -98,7 +111,13 @@ public sealed class Gateway : IAsyncLifetime
     }
 
     /// <summary>Runs <c>webhook-cli</c> with the given arguments against this gateway's api.</summary>
-    public async Task<CliResult> CliAsync(params string[] arguments)
+    public Task<CliResult> CliAsync(params string[] arguments) => CliAsync(new Dictionary<string, string?>(), arguments);
+
+    /// <summary>
+    /// Runs <c>webhook-cli</c> as <see cref="CliAsync(string[])"/> does, with this gateway's
+    /// connection strings and <paramref name="environment"/> on top, as a process it starts would see them.
+    /// </summary>
+    public async Task<CliResult> CliAsync(IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -112,6 +131,11 @@ public sealed class Gateway : IAsyncLifetime
             info.ArgumentList.Add(argument);
         }
 
+        foreach (var (name, value) in ProcessEnvironment().Concat(environment))
+        {
+            info.Environment[name] = value;
+        }
+
         info.Environment["WEBHOOK_API_URL"] = ApiUrl;
         info.Environment.Remove("WEBHOOK_ADMIN_TOKEN");
 
@@ -122,6 +146,15 @@ public sealed class Gateway : IAsyncLifetime
         await process.WaitForExitAsync(deadline.Token);
 
         return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>The log as the api serves it to <c>webhook-cli log</c>, parsed; <paramref name="query"/> as in <c>/api/log?type=...</c>.</summary>
+    public async Task<List<JsonElement>> LogAsync(string query)
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync($"{ApiUrl}/api/log?{query}");
+
+        return JsonRecords.Parse(text);
     }
 
     private Dictionary<string, string?> ProcessEnvironment() => new()
