@@ -148,6 +148,22 @@ public class Gateway : IAsyncLifetime
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>
+    /// Adds a source named <paramref name="name"/> and one target of the same name that receives
+    /// its messages at <paramref name="targetUrl"/>, with <paramref name="targetOptions"/> added
+    /// to <c>target add</c>; answers the source's URL.
+    /// </summary>
+    public async Task<string> AddSourceAndTargetAsync(string name, string targetUrl, params string[] targetOptions)
+    {
+        var source = await CliAsync("source", "add", "--name", name);
+        Assert.True(source.ExitCode == 0, source.ToString());
+
+        var target = await CliAsync(["target", "add", "--name", name, "--forward-name", name, "--url", targetUrl, .. targetOptions]);
+        Assert.True(target.ExitCode == 0, target.ToString());
+
+        return source.StandardOutput.Trim();
+    }
+
     /// <summary>The log as the api serves it to <c>webhook-cli log</c>, parsed; <paramref name="query"/> as in <c>/api/log?type=...</c>.</summary>
     public async Task<List<JsonElement>> LogAsync(string query)
     {
