@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using StackExchange.Redis;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Storage;
 
@@ -53,6 +54,15 @@ public static class ApiHost
         var migrator = app.Services.GetRequiredService<SchemaMigrator>();
         await migrator.MigrateAsync(GatewayConnections.PostgresConnectionString(app.Configuration), cancellationToken);
     }
+
+    /// <summary>
+    /// Connects to Redis before the api serves. The client connects on first use, blocking a
+    /// thread; a burst of first messages all waiting on that would starve the thread pool and
+    /// hold every sender for seconds. When Redis is down this waits out the connect timeout, and
+    /// the client keeps trying in the background.
+    /// </summary>
+    public static void ConnectQueue(this WebApplication app) =>
+        _ = app.Services.GetRequiredService<IConnectionMultiplexer>();
 
     public static WebApplication MapGatewayApi(this WebApplication app)
     {

@@ -264,6 +264,11 @@ public sealed partial class DeliveryWorker(
         {
             // Stopping: the entry stays pending, for this worker's next start or for a claim.
         }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+        {
+            // Redis lost the stream and its pending entries; Postgres still says the delivery is
+            // due, and the overdue sweep queues it again.
+        }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             LogJobInterrupted(e, job.EntryId.ToString());

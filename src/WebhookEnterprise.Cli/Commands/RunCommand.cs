@@ -43,6 +43,7 @@ public sealed class RunApiCommand(ShutdownSignal shutdown)
 
         await using var app = builder.Build();
         await app.MigrateAsync(shutdown.Token);
+        app.ConnectQueue();
         app.MapGatewayApi();
         await app.RunAsync(shutdown.Token);
 

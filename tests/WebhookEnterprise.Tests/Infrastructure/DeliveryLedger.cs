@@ -16,13 +16,16 @@ internal sealed class DeliveryLedger(string sourceUrl)
 
     private readonly Uri _source = new(sourceUrl);
     private readonly ConcurrentDictionary<string, HttpResponseMessage> _answers = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _sentAt = new();
     private int _next;
 
     /// <summary>Markers of the messages the gateway answered 2xx, so stored.</summary>
     public IReadOnlyList<string> Acknowledged =>
         [.. _answers.Where(answer => answer.Value.IsSuccessStatusCode).Select(answer => answer.Key).Order(StringComparer.Ordinal)];
 
-    public IReadOnlyList<HttpResponseMessage> Answers => [.. _answers.Values];
+    /// <summary>The gateway's answers, in the order the messages were sent.</summary>
+    public IReadOnlyList<HttpResponseMessage> Answers =>
+        [.. _answers.OrderBy(answer => answer.Key, StringComparer.Ordinal).Select(answer => answer.Value)];
 
     /// <summary>Sends the next message as a source would, with basic credentials from the source's URL.</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpClient http)
@@ -35,11 +38,16 @@ internal sealed class DeliveryLedger(string sourceUrl)
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(_source.UserInfo)));
         request.Headers.Add(MarkerHeader, marker);
 
+        _sentAt[marker] = DateTimeOffset.UtcNow;
         var response = await http.SendAsync(request);
         _answers[marker] = response;
 
         return response;
     }
+
+    /// <summary>How long after it was sent a request's message arrived at its target.</summary>
+    public TimeSpan Latency(ReceivedRequest request) =>
+        request.ReceivedAt - _sentAt[request.Header(MarkerHeader) ?? throw new ArgumentException("The request carries no marker.")];
 
     /// <summary>How many times each acknowledged message arrived at a target.</summary>
     public Dictionary<string, int> Count(IEnumerable<ReceivedRequest> received)
