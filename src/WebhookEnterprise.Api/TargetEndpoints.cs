@@ -301,7 +301,8 @@ public static class TargetEndpoints
 
         if (policy.Kind == RetryPolicyKind.Exponential && policy.MaxInterval < policy.Interval)
         {
-            var detail = $"The longest retry interval {Durations.Format(policy.MaxInterval)} is shorter than the first, {Durations.Format(policy.Interval)}; raise --retry-max-interval.";
+            var detail = $"The longest retry interval {Durations.Format(policy.MaxInterval)} is shorter than the first, "
+                + $"{Durations.Format(policy.Interval)}; raise --retry-max-interval.";
 
             return (null, ProblemResults.Invalid("retry_max_interval", detail));
         }

@@ -42,7 +42,8 @@ public sealed partial class DeliveryProcessor(
         {
             // Handed out this often and never acknowledged: every worker that took it stopped
             // before finishing, which is what a job that crashes its worker looks like.
-            var reason = $"The job was taken up {job.Deliveries - 1} times and never finished; each worker handling it stopped first.";
+            var reason = $"The job was taken up {job.Deliveries - 1} times and never finished; "
+                + "each worker handling it stopped first.";
             await GiveUpAsync(job, reason, cancellationToken);
 
             return;
@@ -72,7 +73,9 @@ public sealed partial class DeliveryProcessor(
 
         if (delivery.Target is null)
         {
-            await FailWithoutAttemptAsync(job, AttemptErrorKind.TargetRemoved, "The target was removed.", cancellationToken);
+            const string removed = "The target was removed.";
+            LogFailedWithoutAttempt(Ids.Format(delivery.DeliveryId), removed);
+            await FailWithoutAttemptAsync(job, AttemptErrorKind.TargetRemoved, removed, cancellationToken);
 
             return;
         }
@@ -81,7 +84,9 @@ public sealed partial class DeliveryProcessor(
         if (delivery.Attempts >= policy.AttemptLimit)
         {
             // The target's policy was narrowed after this attempt was planned.
-            var reason = $"The target's retry policy allows {policy.AttemptLimit} attempts, and {delivery.Attempts} were made.";
+            var reason = $"The target's retry policy allows {policy.AttemptLimit} attempts, "
+                + $"and {delivery.Attempts} were made.";
+            LogFailedWithoutAttempt(Ids.Format(delivery.DeliveryId), reason);
             await FailWithoutAttemptAsync(job, AttemptErrorKind.AttemptsExhausted, reason, cancellationToken);
 
             return;
@@ -154,13 +159,12 @@ public sealed partial class DeliveryProcessor(
         return delay is { } wait ? (DeliveryState.Retrying, now + wait) : (DeliveryState.Failed, null);
     }
 
-    private async Task FailWithoutAttemptAsync(QueuedJob job, string kind, string reason, CancellationToken cancellationToken)
+    private async Task FailWithoutAttemptAsync(
+        QueuedJob job,
+        string kind,
+        string reason,
+        CancellationToken cancellationToken)
     {
-        if (kind != AttemptErrorKind.Gateway)
-        {
-            LogFailedWithoutAttempt(Ids.Format(job.DeliveryId), kind);
-        }
-
         await deliveries.FailAsync(job.DeliveryId, kind, reason, time.GetUtcNow(), cancellationToken);
 
         // Acknowledged once the failure and its reason are committed; a crash before this line

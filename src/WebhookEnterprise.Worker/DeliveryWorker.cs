@@ -160,7 +160,10 @@ public sealed partial class DeliveryWorker(
         }
     }
 
-    /// <summary>Runs a job in a slot the caller holds; once stopping, the slot is given back and the entry stays pending.</summary>
+    /// <summary>
+    /// Runs a job in a slot the caller holds. Once the worker is stopping, the slot is given back
+    /// and the entry stays pending.
+    /// </summary>
     private void Dispatch(QueuedJob job, int failures)
     {
         lock (_inFlightLock)
@@ -222,7 +225,8 @@ public sealed partial class DeliveryWorker(
 
     private async Task GiveUpAsync(QueuedJob job, Exception failure, int failures)
     {
-        var reason = $"The gateway could not handle this delivery in {job.Deliveries} tries: {failure.Message.ReplaceLineEndings(" ")} ({failure.GetType().Name})";
+        var reason = $"The gateway could not handle this delivery in {job.Deliveries} tries: "
+            + $"{failure.Message.ReplaceLineEndings(" ")} ({failure.GetType().Name})";
         try
         {
             await processor.GiveUpAsync(job, reason, _abortAttempts.Token);

@@ -80,7 +80,9 @@ public sealed class WorkerOptions : IValidatableObject
 
         if (ShutdownGrace < TimeSpan.Zero)
         {
-            yield return new ValidationResult($"Worker:ShutdownGrace ({ShutdownGrace}) must not be negative.", [nameof(ShutdownGrace)]);
+            yield return new ValidationResult(
+                $"Worker:ShutdownGrace ({ShutdownGrace}) must not be negative.",
+                [nameof(ShutdownGrace)]);
         }
 
         if (ClaimIdleTime < MaxAttemptTime + ClaimMargin)

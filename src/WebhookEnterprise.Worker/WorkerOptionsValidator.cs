@@ -17,6 +17,7 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             return ValidateOptionsResult.Success;
         }
 
-        return ValidateOptionsResult.Fail(results.Select(result => result.ErrorMessage ?? "A worker setting is invalid."));
+        return ValidateOptionsResult.Fail(
+            results.Select(result => result.ErrorMessage ?? "A worker setting is invalid."));
     }
 }

@@ -35,7 +35,8 @@ public sealed class DeliveryDecisionTests
     [Fact]
     public void Decide_AnErrorWithoutAnswerRetries()
     {
-        var timedOut = new AttemptOutcome("POST", "http://127.0.0.1/hook", null, new AttemptError(AttemptErrorKind.Timeout, "Too slow."), TimeSpan.FromSeconds(30));
+        var error = new AttemptError(AttemptErrorKind.Timeout, "Too slow.");
+        var timedOut = new AttemptOutcome("POST", "http://127.0.0.1/hook", null, error, TimeSpan.FromSeconds(30));
 
         var decision = DeliveryProcessor.Decide(Linear, 2, timedOut, Now, new Random(1));
 
@@ -61,7 +62,12 @@ public sealed class DeliveryDecisionTests
     [Fact]
     public void Decide_ExponentialRetriesWithinItsJitteredWindow()
     {
-        var policy = RetryPolicy.Default with { Kind = RetryPolicyKind.Exponential, Interval = TimeSpan.FromSeconds(10), MaxInterval = TimeSpan.FromMinutes(1) };
+        var policy = RetryPolicy.Default with
+        {
+            Kind = RetryPolicyKind.Exponential,
+            Interval = TimeSpan.FromSeconds(10),
+            MaxInterval = TimeSpan.FromMinutes(1),
+        };
 
         var (state, next) = DeliveryProcessor.Decide(policy, 3, Answered(500), Now, new Random(7));
 
@@ -69,6 +75,10 @@ public sealed class DeliveryDecisionTests
         Assert.InRange(next!.Value, Now + TimeSpan.FromSeconds(20), Now + TimeSpan.FromSeconds(40));
     }
 
-    private static AttemptOutcome Answered(int status, TimeSpan? retryAfter = null) =>
-        new("POST", "http://127.0.0.1/hook", new TargetAnswer(status, [], [], 0, null, null, retryAfter), null, TimeSpan.FromMilliseconds(5));
+    private static AttemptOutcome Answered(int status, TimeSpan? retryAfter = null)
+    {
+        var answer = new TargetAnswer(status, [], [], 0, null, null, retryAfter);
+
+        return new AttemptOutcome("POST", "http://127.0.0.1/hook", answer, null, TimeSpan.FromMilliseconds(5));
+    }
 }

@@ -34,13 +34,17 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
         target.Respond = RespondAsPathSays;
         var plans = new TimingPlan[]
         {
-            new("Timing Linear", "/linear", ["--retry-interval", "2s", "--max-attempts", "3"], [(2, 2), (2, 2)]),
-            new("Timing Exponential", "/exponential", ["--retry-policy", "exponential", "--retry-interval", "1s", "--retry-max-interval", "2s", "--max-attempts", "4"], [(0.5, 1), (1, 2), (1, 2)]),
-            new("Timing Schedule", "/schedule", ["--retry-policy", "schedule", "--retry-schedule", "1s,3s"], [(1, 1), (3, 3)]),
-            new("Timing None", "/none", ["--retry-policy", "none"], []),
-            new("Timing Retry-After", "/retry-after", ["--retry-interval", "1s", "--max-attempts", "3"], [(3, 3), (3, 3)]),
-            new("Timing Retry-After Date", "/retry-after-date", ["--retry-interval", "1s", "--max-attempts", "2"], [(3, 4)]),
-            new("Timing Retry-After Unreadable", "/retry-after-unreadable", ["--retry-interval", "1s", "--max-attempts", "2"], [(1, 1)]),
+            new("Timing Linear", "/linear", "--retry-interval 2s --max-attempts 3", [(2, 2), (2, 2)]),
+            new(
+                "Timing Exponential",
+                "/exponential",
+                "--retry-policy exponential --retry-interval 1s --retry-max-interval 2s --max-attempts 4",
+                [(0.5, 1), (1, 2), (1, 2)]),
+            new("Timing Schedule", "/schedule", "--retry-policy schedule --retry-schedule 1s,3s", [(1, 1), (3, 3)]),
+            new("Timing None", "/none", "--retry-policy none", []),
+            new("Timing Retry-After", "/retry-after", "--retry-interval 1s --max-attempts 3", [(3, 3), (3, 3)]),
+            new("Timing Retry-After Date", "/retry-after-date", "--retry-interval 1s --max-attempts 2", [(3, 4)]),
+            new("Timing Retry-After Unreadable", "/retry-after-unreadable", "--retry-interval 1s --max-attempts 2", [(1, 1)]),
         };
         var url = await AddSourceAsync("Policy Timing");
         foreach (var plan in plans)
@@ -48,7 +52,7 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
             await AddTargetAsync(plan.Name, "Policy Timing", target.Url(plan.Path), plan.Options);
         }
 
-        await AddTargetAsync("Timing Narrowed", "Policy Timing", target.Url("/narrowed"), ["--retry-interval", "3s", "--max-attempts", "5"]);
+        await AddTargetAsync("Timing Narrowed", "Policy Timing", target.Url("/narrowed"), "--retry-interval 3s --max-attempts 5");
         var worker = await gateway.StartWorkerAsync(new Dictionary<string, string?> { ["Worker__Name"] = "policy-timing" });
         var ledger = new DeliveryLedger(url);
         using var http = new HttpClient();
@@ -56,7 +60,9 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
         (await ledger.SendAsync(http)).EnsureSuccessStatusCode();
 
         // The policy is narrowed after the first attempt: the planned second one is not made.
-        await Eventually.TrueAsync(() => Task.FromResult(target.Received.Any(request => request.RawTarget == "/narrowed")), "the first attempt at /narrowed");
+        await Eventually.TrueAsync(
+            () => Task.FromResult(target.Received.Any(request => request.RawTarget == "/narrowed")),
+            "the first attempt at /narrowed");
         var narrowed = await gateway.CliAsync("target", "update", "Timing Narrowed", "--max-attempts", "1");
         Assert.True(narrowed.ExitCode == 0, narrowed.ToString());
 
@@ -75,9 +81,13 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
 
         foreach (var plan in plans)
         {
-            var arrivals = target.Received.Where(request => request.RawTarget == plan.Path).Select(request => request.ReceivedAt).ToList();
+            var arrivals = target.Received
+                .Where(request => request.RawTarget == plan.Path)
+                .Select(request => request.ReceivedAt)
+                .ToList();
             var gaps = arrivals.Zip(arrivals.Skip(1), (earlier, later) => later - earlier).ToList();
-            output.WriteLine($"{plan.Name}: {string.Join(", ", gaps.Select(gap => gap.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture)))}");
+            var shown = gaps.Select(gap => gap.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture));
+            output.WriteLine($"{plan.Name}: waited {string.Join(", ", shown)} seconds");
 
             Assert.Equal(plan.Waits.Length + 1, arrivals.Count);
             for (var i = 0; i < gaps.Count; i++)
@@ -86,11 +96,14 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
                 Assert.InRange(gaps[i], TimeSpan.FromSeconds(least) - Early, TimeSpan.FromSeconds(most) + Late);
             }
 
-            var statuses = records[plan.Name].Select(record => record.GetProperty("status").GetString());
+            var planned = records[plan.Name];
+            var statuses = planned.Select(record => record.GetProperty("status").GetString());
             Assert.Equal([.. Enumerable.Repeat("retrying", plan.Waits.Length), "failed"], statuses);
-            Assert.Equal(Enumerable.Range(1, arrivals.Count), records[plan.Name].Select(record => record.GetProperty("attempt").GetInt32()));
-            Assert.All(records[plan.Name].SkipLast(1), record => Assert.Equal(JsonValueKind.String, record.GetProperty("next_run_at").ValueKind));
-            Assert.Equal(JsonValueKind.Null, records[plan.Name][^1].GetProperty("next_run_at").ValueKind);
+            Assert.Equal(Enumerable.Range(1, arrivals.Count), planned.Select(record => record.GetProperty("attempt").GetInt32()));
+            Assert.All(
+                planned.SkipLast(1),
+                record => Assert.Equal(JsonValueKind.String, record.GetProperty("next_run_at").ValueKind));
+            Assert.Equal(JsonValueKind.Null, planned[^1].GetProperty("next_run_at").ValueKind);
         }
 
         Assert.Single(target.Received, request => request.RawTarget == "/narrowed");
@@ -110,11 +123,13 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
         await using var target = await RecordingTarget.StartAsync();
         target.Respond = static (request, context) =>
         {
-            context.Response.StatusCode = request.Header(TargetClient.AttemptHeader) == "1" ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK;
+            var first = request.Header(TargetClient.AttemptHeader) == "1";
+            context.Response.StatusCode = first ? StatusCodes.Status500InternalServerError : StatusCodes.Status200OK;
 
-            return context.Response.WriteAsync("attempt " + request.Header(TargetClient.AttemptHeader));
+            return context.Response.WriteAsync(first ? "MAINTENANCE" : "OK");
         };
-        var ledger = new DeliveryLedger(await gateway.AddSourceAndTargetAsync("Promoted Twice", target.Url(), "--retry-interval", "2s", "--max-attempts", "3"));
+        var url = await gateway.AddSourceAndTargetAsync("Promoted Twice", target.Url(), "--retry-interval", "2s", "--max-attempts", "3");
+        var ledger = new DeliveryLedger(url);
         var workers = new List<ChildProcess>();
         foreach (var name in new[] { "promoter-a", "promoter-b" })
         {
@@ -199,32 +214,41 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
     {
         await AddSourceAsync("Policy Settings");
 
-        await AddTargetAsync("Settings Default", "Policy Settings", "http://127.0.0.1:9/", []);
+        await AddTargetAsync("Settings Default", "Policy Settings", "http://127.0.0.1:9/", "");
         var defaults = await ShowTargetAsync("Settings Default");
         Assert.Equal("linear", defaults.GetProperty("retry_policy").GetString());
         Assert.Equal("1m", defaults.GetProperty("retry_interval").GetString());
         Assert.Equal(10, defaults.GetProperty("max_attempts").GetInt32());
 
-        await AddTargetAsync("Settings Exponential", "Policy Settings", "http://127.0.0.1:9/", ["--retry-policy", "exponential", "--retry-interval", "5s", "--retry-max-interval", "10m", "--max-attempts", "4"]);
+        await AddTargetAsync(
+            "Settings Exponential",
+            "Policy Settings",
+            "http://127.0.0.1:9/",
+            "--retry-policy exponential --retry-interval 5s --retry-max-interval 10m --max-attempts 4");
         var exponential = await ShowTargetAsync("Settings Exponential");
         Assert.Equal("exponential", exponential.GetProperty("retry_policy").GetString());
         Assert.Equal("5s", exponential.GetProperty("retry_interval").GetString());
         Assert.Equal("10m", exponential.GetProperty("retry_max_interval").GetString());
         Assert.Equal(4, exponential.GetProperty("max_attempts").GetInt32());
 
-        var update = await gateway.CliAsync("target", "update", "Settings Exponential", "--retry-policy", "schedule", "--retry-schedule", "5s,30s,2m,10m");
+        var update = await gateway.CliAsync(
+            "target", "update", "Settings Exponential", "--retry-policy", "schedule", "--retry-schedule", "5s,30s,2m,10m");
         Assert.True(update.ExitCode == 0, update.ToString());
         var schedule = await ShowTargetAsync("Settings Exponential");
         Assert.Equal("schedule", schedule.GetProperty("retry_policy").GetString());
-        Assert.Equal(["5s", "30s", "2m", "10m"], schedule.GetProperty("retry_schedule").EnumerateArray().Select(step => step.GetString()));
+        var steps = schedule.GetProperty("retry_schedule").EnumerateArray().Select(step => step.GetString());
+        Assert.Equal(["5s", "30s", "2m", "10m"], steps);
 
         // A first wait longer than the longest is refused, and nothing changes.
-        var tooLong = await gateway.CliAsync("target", "update", "Settings Exponential", "--retry-policy", "exponential", "--retry-interval", "2h");
+        var tooLong = await gateway.CliAsync(
+            "target", "update", "Settings Exponential", "--retry-policy", "exponential", "--retry-interval", "2h");
         Assert.NotEqual(0, tooLong.ExitCode);
         Assert.Contains("--retry-max-interval", tooLong.StandardError, StringComparison.Ordinal);
         Assert.Equal("schedule", (await ShowTargetAsync("Settings Exponential")).GetProperty("retry_policy").GetString());
 
-        var noSchedule = await gateway.CliAsync("target", "add", "--name", "Settings No Schedule", "--forward-name", "Policy Settings", "--url", "http://127.0.0.1:9/", "--retry-policy", "schedule");
+        var noSchedule = await gateway.CliAsync(
+            "target", "add", "--name", "Settings No Schedule", "--forward-name", "Policy Settings",
+            "--url", "http://127.0.0.1:9/", "--retry-policy", "schedule");
         Assert.NotEqual(0, noSchedule.ExitCode);
         Assert.Contains("--retry-schedule", noSchedule.StandardError, StringComparison.Ordinal);
     }
@@ -240,9 +264,13 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
             _ => null,
         };
 
-        context.Response.StatusCode = retryAfter is null ? StatusCodes.Status500InternalServerError : StatusCodes.Status503ServiceUnavailable;
-        if (retryAfter is not null)
+        if (retryAfter is null)
         {
+            context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        }
+        else
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = retryAfter;
         }
 
@@ -257,9 +285,11 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
         return source.StandardOutput.Trim();
     }
 
-    private async Task AddTargetAsync(string name, string source, string url, string[] options)
+    /// <summary>Adds a target; <paramref name="options"/> are more options of <c>target add</c>, separated by spaces.</summary>
+    private async Task AddTargetAsync(string name, string source, string url, string options)
     {
-        var added = await gateway.CliAsync(["target", "add", "--name", name, "--forward-name", source, "--url", url, .. options]);
+        string[] arguments = ["target", "add", "--name", name, "--forward-name", source, "--url", url];
+        var added = await gateway.CliAsync([.. arguments, .. options.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
         Assert.True(added.ExitCode == 0, added.ToString());
     }
 
@@ -273,11 +303,18 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
 
     private async Task AssertNothingScheduledAsync(IEnumerable<string> deliveryIds)
     {
+        const string stillOpen = """
+            SELECT count(*)
+            FROM deliveries
+            WHERE id = ANY(@ids)
+              AND (state <> 'failed' OR next_run_at IS NOT NULL)
+            """;
+
         var ids = deliveryIds.ToList();
         await using (var connection = new NpgsqlConnection(gateway.PostgresConnectionString))
         {
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("SELECT count(*) FROM deliveries WHERE id = ANY(@ids) AND (state <> 'failed' OR next_run_at IS NOT NULL)", connection);
+            await using var command = new NpgsqlCommand(stillOpen, connection);
             command.Parameters.AddWithValue("ids", ids.Select(id => Guid.ParseExact(id, "N")).ToArray());
             Assert.Equal(0L, await command.ExecuteScalarAsync());
         }
@@ -290,6 +327,9 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
         }
     }
 
-    /// <summary>A target's policy and the waits, least and most in seconds, it should make between attempts.</summary>
-    private sealed record TimingPlan(string Name, string Path, string[] Options, (double Least, double Most)[] Waits);
+    /// <summary>
+    /// A target's policy as <c>target add</c> options, and the waits, least and most in seconds,
+    /// it should make between attempts.
+    /// </summary>
+    private sealed record TimingPlan(string Name, string Path, string Options, (double Least, double Most)[] Waits);
 }

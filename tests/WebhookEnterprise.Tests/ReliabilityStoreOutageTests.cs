@@ -46,7 +46,9 @@ public sealed class ReliabilityStoreOutageTests(GatewayWithoutWorkers gateway, I
             (Messages / 3, gateway.Redis.StopAsync),
             (Messages * 2 / 3, gateway.Redis.StartAgainAsync));
 
-        Assert.All(ledger.Answers, answer => Assert.True(answer.IsSuccessStatusCode, $"Answered {answer.StatusCode} while Postgres was up."));
+        Assert.All(
+            ledger.Answers,
+            answer => Assert.True(answer.IsSuccessStatusCode, $"Answered {answer.StatusCode} while Postgres was up."));
         await Eventually.TrueAsync(
             () => Task.FromResult(ledger.AllArrived(target.Received)),
             $"every acknowledged message to arrive after Redis came back empty:\n{workers[0].Output}",
@@ -100,7 +102,8 @@ public sealed class ReliabilityStoreOutageTests(GatewayWithoutWorkers gateway, I
 
         // Copies come only from attempts that reached the target but could not be recorded as
         // Postgres went: at most the messages acknowledged before the outage, once each.
-        output.WriteLine($"refused {refused.Count}; " + ledger.AssertBalanced(target.Received, atLeast: 1, mostCopiesEach: 2, mostDuplicates: OutageStart));
+        var balance = ledger.AssertBalanced(target.Received, atLeast: 1, mostCopiesEach: 2, mostDuplicates: OutageStart);
+        output.WriteLine($"refused {refused.Count}; {balance}");
         Assert.Equal(0, await worker.StopAsync(TimeSpan.FromSeconds(60)));
     }
 

@@ -121,7 +121,9 @@ public sealed class ReliabilityWorkerCrashTests(GatewayWithoutWorkers gateway, I
         await AssertEachSucceededOnceAsync("Graceful Stop", count: 1);
 
         var next = await gateway.StartWorkerAsync(Settings("after-stop-worker"));
-        await Eventually.TrueAsync(() => Task.FromResult(ledger.AllArrived(target.Received)), "the next worker to send the second message");
+        await Eventually.TrueAsync(
+            () => Task.FromResult(ledger.AllArrived(target.Received)),
+            "the next worker to send the second message");
         output.WriteLine(ledger.AssertBalanced(target.Received, atLeast: 1, mostCopiesEach: 1, mostDuplicates: 0));
         await AssertEachSucceededOnceAsync("Graceful Stop", count: 2);
         Assert.Equal(0, await next.StopAsync(TimeSpan.FromSeconds(60)));
@@ -167,11 +169,19 @@ public sealed class ReliabilityWorkerCrashTests(GatewayWithoutWorkers gateway, I
         Assert.Contains("FormatException", message, StringComparison.Ordinal);
         var (state, failedAt) = await DeliveryStateAsync(bad.DeliveryId);
         Assert.Equal("failed", state);
-        Assert.True(lastGoodArrival < failedAt, $"The good messages waited for the bad job: the last arrived at {lastGoodArrival:O}, after it failed at {failedAt:O}.");
+        Assert.True(
+            lastGoodArrival < failedAt,
+            $"The good messages waited for the bad job: the last arrived at {lastGoodArrival:O}, after it failed at {failedAt:O}.");
         output.WriteLine(ledger.AssertBalanced(target.Received, atLeast: 1, mostCopiesEach: 1, mostDuplicates: 0));
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(gateway.RedisConnectionString);
-        var pending = await redis.GetDatabase().StreamPendingMessagesAsync(Keys.DeliveryStream, RedisKeys.WorkerGroup, 10, RedisValue.Null, bad.EntryId, bad.EntryId);
+        var pending = await redis.GetDatabase().StreamPendingMessagesAsync(
+            Keys.DeliveryStream,
+            RedisKeys.WorkerGroup,
+            10,
+            RedisValue.Null,
+            bad.EntryId,
+            bad.EntryId);
         Assert.Empty(pending);
         Assert.Equal(0, await worker.StopAsync(TimeSpan.FromSeconds(60)));
     }
@@ -191,7 +201,10 @@ public sealed class ReliabilityWorkerCrashTests(GatewayWithoutWorkers gateway, I
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("", result.StandardOutput);
         var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("Worker:ClaimIdleTime (00:01:10) must be at least Worker:MaxAttemptTime (00:01:00) plus 30 seconds", line, StringComparison.Ordinal);
+        Assert.StartsWith(
+            "Worker:ClaimIdleTime (00:01:10) must be at least Worker:MaxAttemptTime (00:01:00) plus 30 seconds",
+            line,
+            StringComparison.Ordinal);
     }
 
     private static Dictionary<string, string?> Settings(string name) => new()
@@ -262,9 +275,15 @@ public sealed class ReliabilityWorkerCrashTests(GatewayWithoutWorkers gateway, I
 
     private async Task<(string State, DateTimeOffset UpdatedAt)> DeliveryStateAsync(Guid deliveryId)
     {
+        const string sql = """
+            SELECT state, updated_at
+            FROM deliveries
+            WHERE id = @id
+            """;
+
         await using var connection = new NpgsqlConnection(gateway.PostgresConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT state, updated_at FROM deliveries WHERE id = @id", connection);
+        await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("id", deliveryId);
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());

@@ -138,15 +138,16 @@ public sealed class DeliveryQueue
     /// </summary>
     public async Task<bool> ReclaimAsync(string consumer, RedisValue entryId, TimeSpan minIdle, bool countDelivery)
     {
+        var stream = Keys.DeliveryStream;
         var idleMs = (long)minIdle.TotalMilliseconds;
         if (countDelivery)
         {
-            var entries = await Database.StreamClaimAsync(Keys.DeliveryStream, RedisKeys.WorkerGroup, consumer, idleMs, [entryId]);
+            var entries = await Database.StreamClaimAsync(stream, RedisKeys.WorkerGroup, consumer, idleMs, [entryId]);
 
             return entries.Any(entry => !entry.IsNull);
         }
 
-        var ids = await Database.StreamClaimIdsOnlyAsync(Keys.DeliveryStream, RedisKeys.WorkerGroup, consumer, idleMs, [entryId]);
+        var ids = await Database.StreamClaimIdsOnlyAsync(stream, RedisKeys.WorkerGroup, consumer, idleMs, [entryId]);
 
         return ids.Length > 0;
     }

@@ -31,11 +31,13 @@ internal sealed class DeliveryLedger(string sourceUrl)
     public async Task<HttpResponseMessage> SendAsync(HttpClient http)
     {
         var marker = Interlocked.Increment(ref _next).ToString("D4", CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _source.GetComponents(UriComponents.HttpRequestUrl, UriFormat.UriEscaped))
+        var url = _source.GetComponents(UriComponents.HttpRequestUrl, UriFormat.UriEscaped);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
             Content = new StringContent($$"""{"marker": "{{marker}}"}""", new MediaTypeHeaderValue("application/json")),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(_source.UserInfo)));
+        var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes(_source.UserInfo));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credentials);
         request.Headers.Add(MarkerHeader, marker);
 
         _sentAt[marker] = DateTimeOffset.UtcNow;
@@ -80,11 +82,14 @@ internal sealed class DeliveryLedger(string sourceUrl)
         var copies = Count(received);
         var lost = copies.Where(pair => pair.Value < atLeast).Select(pair => pair.Key).ToList();
         var duplicates = copies.Values.Sum(count => Math.Max(0, count - atLeast));
-        var summary = $"acknowledged {copies.Count} of {_answers.Count} sent, lost {lost.Count}, duplicates {duplicates}, most copies of one {copies.Values.DefaultIfEmpty(0).Max()}";
+        var summary = $"acknowledged {copies.Count} of {_answers.Count} sent, lost {lost.Count}, "
+            + $"duplicates {duplicates}, most copies of one {copies.Values.DefaultIfEmpty(0).Max()}";
 
         Assert.True(copies.Count > 0, "The ledger holds no acknowledged message.");
         Assert.True(lost.Count == 0, $"Lost: {string.Join(", ", lost)} ({summary}).");
-        Assert.True(copies.Values.All(count => count <= mostCopiesEach), $"A message arrived more than {mostCopiesEach} times ({summary}).");
+        Assert.True(
+            copies.Values.All(count => count <= mostCopiesEach),
+            $"A message arrived more than {mostCopiesEach} times ({summary}).");
         Assert.True(duplicates <= mostDuplicates, $"More than {mostDuplicates} duplicates ({summary}).");
 
         return summary;

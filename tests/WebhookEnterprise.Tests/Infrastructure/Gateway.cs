@@ -164,7 +164,10 @@ public class Gateway : IAsyncLifetime
         return source.StandardOutput.Trim();
     }
 
-    /// <summary>The log as the api serves it to <c>webhook-cli log</c>, parsed; <paramref name="query"/> as in <c>/api/log?type=...</c>.</summary>
+    /// <summary>
+    /// The log as the api serves it to <c>webhook-cli log</c>, parsed; <paramref name="query"/>
+    /// as in <c>/api/log?type=...</c>.
+    /// </summary>
     public async Task<List<JsonElement>> LogAsync(string query)
     {
         using var http = new HttpClient();
