@@ -21,7 +21,7 @@ public sealed class ReliabilityRetryTests(GatewayWithoutWorkers gateway, ITestOu
 {
     // A retry is due when planned; it runs after the promoter's next look (200 ms) and a trip
     // through the stream. The slack is for a two-core machine that is building meanwhile.
-    private static readonly TimeSpan Late = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan Late = TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan Early = TimeSpan.FromMilliseconds(50);
 
