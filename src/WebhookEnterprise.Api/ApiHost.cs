@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Storage;
 
@@ -64,6 +65,15 @@ public static class ApiHost
         var migrator = app.Services.GetRequiredService<SchemaMigrator>();
         await migrator.MigrateAsync(GatewayConnections.PostgresConnectionString(app.Configuration), cancellationToken);
     }
+
+    /// <summary>
+    /// Connects to Redis before the api serves. The client connects on first use, blocking a
+    /// thread; a burst of first messages all waiting on that would starve the thread pool and
+    /// hold every sender for seconds. When Redis is down this waits out the connect timeout, and
+    /// the client keeps trying in the background.
+    /// </summary>
+    public static void ConnectQueue(this WebApplication app) =>
+        _ = app.Services.GetRequiredService<IConnectionMultiplexer>();
 
     public static WebApplication MapGatewayApi(this WebApplication app)
     {

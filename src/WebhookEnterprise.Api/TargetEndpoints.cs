@@ -299,6 +299,14 @@ public static class TargetEndpoints
             return (null, ProblemResults.Invalid("retry_schedule", "The schedule policy needs --retry-schedule, such as 5s,30s,2m,10m."));
         }
 
+        if (policy.Kind == RetryPolicyKind.Exponential && policy.MaxInterval < policy.Interval)
+        {
+            var detail = $"The longest retry interval {Durations.Format(policy.MaxInterval)} is shorter than the first, "
+                + $"{Durations.Format(policy.Interval)}; raise --retry-max-interval.";
+
+            return (null, ProblemResults.Invalid("retry_max_interval", detail));
+        }
+
         return (policy, null);
     }
 

@@ -8,7 +8,7 @@ public static class ExitCodes
     /// <summary>The api refused the request or something it names does not exist.</summary>
     public const int Refused = 1;
 
-    /// <summary>The command line itself is wrong: a missing or malformed option.</summary>
+    /// <summary>The command line or the settings are wrong: a missing or malformed option or setting.</summary>
     public const int BadInput = 2;
 
     /// <summary>The api could not be reached or failed.</summary>

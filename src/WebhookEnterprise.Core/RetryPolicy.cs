@@ -38,7 +38,10 @@ public sealed record RetryPolicy(
             && Enum.IsDefined(kind)
             && !int.TryParse(text, out _);
 
-    /// <summary>Attempts the policy allows in all; <c>none</c> allows one and a schedule one more than its steps.</summary>
+    /// <summary>
+    /// Attempts the policy allows in all: <c>none</c> allows one, and a schedule one more than its
+    /// steps, never more than <see cref="MaxAttempts"/>.
+    /// </summary>
     public int AttemptLimit => Kind switch
     {
         RetryPolicyKind.None => 1,
@@ -46,7 +49,11 @@ public sealed record RetryPolicy(
         _ => MaxAttempts,
     };
 
-    /// <summary>The wait after failed attempt <paramref name="attempt"/>, or null when the delivery stops.</summary>
+    /// <summary>
+    /// The wait after failed attempt <paramref name="attempt"/>, or null when the delivery stops.
+    /// A <paramref name="retryAfter"/> from the target lengthens the wait, up to
+    /// <see cref="RetryAfterCap"/>; it never shortens it, nor adds an attempt.
+    /// </summary>
     public TimeSpan? DelayAfter(int attempt, TimeSpan? retryAfter, Random random)
     {
         if (attempt >= AttemptLimit)
@@ -72,9 +79,9 @@ public sealed record RetryPolicy(
 
     private TimeSpan Exponential(int attempt, Random random)
     {
-        // Doubles from the base up to the cap; "full jitter" over the upper half keeps
-        // retries of many deliveries from arriving together while never waiting less
-        // than half the planned interval.
+        // Doubles from the base up to the cap. The wait is drawn from the upper half of the
+        // planned interval, so that retries of deliveries that failed together spread out,
+        // yet none comes sooner than half the plan nor later than the cap.
         var exponent = Math.Min(attempt - 1, 30);
         var planned = Math.Min(Interval.TotalMilliseconds * Math.Pow(2, exponent), MaxInterval.TotalMilliseconds);
         var jittered = (planned / 2) + (random.NextDouble() * planned / 2);

@@ -50,4 +50,8 @@ public static class AttemptErrorKind
 
     /// <summary>The target's address is in a network <see cref="WorkerOptions.BlockPrivateNetworks"/> bars.</summary>
     public const string BlockedAddress = "blocked_address";
+    // Kinds of a delivery failed without an attempt at the target.
+    public const string Gateway = "gateway";
+    public const string TargetRemoved = "target_removed";
+    public const string AttemptsExhausted = "attempts_exhausted";
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Queue;
 using WebhookEnterprise.Core.Storage;
@@ -17,8 +18,12 @@ public sealed partial class DeliveryProcessor(
     DeliveryQueue queue,
     TargetClient client,
     TimeProvider time,
+    IOptions<WorkerOptions> options,
     ILogger<DeliveryProcessor> logger)
 {
+    /// <summary>How much sooner than due a job may run, for clocks that differ a little between machines.</summary>
+    private static readonly TimeSpan EarlyTolerance = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Handles <paramref name="job"/> and acknowledges it once its outcome is durable. An
     /// exception leaves the entry pending, so that it is handled again.
@@ -33,6 +38,17 @@ public sealed partial class DeliveryProcessor(
             return;
         }
 
+        if (job.Deliveries > options.Value.MaxJobDeliveries)
+        {
+            // Handed out this often and never acknowledged: every worker that took it stopped
+            // before finishing, which is what a job that crashes its worker looks like.
+            var reason = $"The job was taken up {job.Deliveries - 1} times and never finished; "
+                + "each worker handling it stopped first.";
+            await GiveUpAsync(job, reason, cancellationToken);
+
+            return;
+        }
+
         var delivery = await deliveries.LoadAsync(job.DeliveryId, cancellationToken);
         if (delivery is null || delivery.State is DeliveryState.Succeeded or DeliveryState.Failed)
         {
@@ -42,11 +58,36 @@ public sealed partial class DeliveryProcessor(
             return;
         }
 
+        if (delivery.NextRunAt is { } due && due > time.GetUtcNow() + EarlyTolerance)
+        {
+            // A copy of a job that has run, or one taken over from a worker that died between
+            // committing an attempt and scheduling the next: the next attempt is not due yet.
+            // Scheduling it again is harmless when it is scheduled already, and dropping this copy
+            // keeps the attempt to one run, on time.
+            await queue.ScheduleRetryAsync(delivery.DeliveryId, due);
+            await queue.AckAsync(job.EntryId);
+            LogNotDueYet(Ids.Format(delivery.DeliveryId));
+
+            return;
+        }
+
         if (delivery.Target is null)
         {
-            LogTargetRemoved(Ids.Format(delivery.DeliveryId));
-            await deliveries.FailAsync(delivery.DeliveryId, cancellationToken);
-            await queue.AckAsync(job.EntryId);
+            const string removed = "The target was removed.";
+            LogFailedWithoutAttempt(Ids.Format(delivery.DeliveryId), removed);
+            await FailWithoutAttemptAsync(job, AttemptErrorKind.TargetRemoved, removed, cancellationToken);
+
+            return;
+        }
+
+        var policy = delivery.Target.RetryPolicy;
+        if (delivery.Attempts >= policy.AttemptLimit)
+        {
+            // The target's policy was narrowed after this attempt was planned.
+            var reason = $"The target's retry policy allows {policy.AttemptLimit} attempts, "
+                + $"and {delivery.Attempts} were made.";
+            LogFailedWithoutAttempt(Ids.Format(delivery.DeliveryId), reason);
+            await FailWithoutAttemptAsync(job, AttemptErrorKind.AttemptsExhausted, reason, cancellationToken);
 
             return;
         }
@@ -55,7 +96,7 @@ public sealed partial class DeliveryProcessor(
         var outcome = await client.SendAsync(delivery, delivery.Target, attempt, cancellationToken);
         var now = time.GetUtcNow();
 
-        var (state, nextRunAt) = Decide(delivery.Target.RetryPolicy, attempt, outcome, now);
+        var (state, nextRunAt) = Decide(policy, attempt, outcome, now, Random.Shared);
         var record = new AttemptRecord(
             Ids.New(),
             delivery.DeliveryId,
@@ -69,11 +110,11 @@ public sealed partial class DeliveryProcessor(
             Describe(delivery.Target, attempt, outcome, state, nextRunAt));
 
         var recorded = await deliveries.RecordAttemptAsync(record, cancellationToken);
-        if (recorded && nextRunAt is { } due)
+        if (recorded && nextRunAt is { } next)
         {
             try
             {
-                await queue.ScheduleRetryAsync(delivery.DeliveryId, due);
+                await queue.ScheduleRetryAsync(delivery.DeliveryId, next);
             }
             catch (StackExchange.Redis.RedisException e)
             {
@@ -90,12 +131,23 @@ public sealed partial class DeliveryProcessor(
         await queue.AckAsync(job.EntryId);
     }
 
+    /// <summary>
+    /// Fails the delivery of a job that the gateway itself cannot handle, with
+    /// <paramref name="reason"/> in the log, and acknowledges the job.
+    /// </summary>
+    public async Task GiveUpAsync(QueuedJob job, string reason, CancellationToken cancellationToken)
+    {
+        LogGaveUp(Ids.Format(job.DeliveryId), job.Deliveries, reason);
+        await FailWithoutAttemptAsync(job, AttemptErrorKind.Gateway, reason, cancellationToken);
+    }
+
     /// <summary>The delivery's state after an attempt, and when the next one runs if any.</summary>
     public static (string State, DateTimeOffset? NextRunAt) Decide(
         RetryPolicy policy,
         int attempt,
         AttemptOutcome outcome,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        Random random)
     {
         if (outcome.Succeeded)
         {
@@ -107,9 +159,22 @@ public sealed partial class DeliveryProcessor(
             return (DeliveryState.Failed, null);
         }
 
-        var delay = policy.DelayAfter(attempt, outcome.RetryAfter, Random.Shared);
+        var delay = policy.DelayAfter(attempt, outcome.RetryAfter, random);
 
         return delay is { } wait ? (DeliveryState.Retrying, now + wait) : (DeliveryState.Failed, null);
+    }
+
+    private async Task FailWithoutAttemptAsync(
+        QueuedJob job,
+        string kind,
+        string reason,
+        CancellationToken cancellationToken)
+    {
+        await deliveries.FailAsync(job.DeliveryId, kind, reason, time.GetUtcNow(), cancellationToken);
+
+        // Acknowledged once the failure and its reason are committed; a crash before this line
+        // only repeats this step, which finds the delivery finished.
+        await queue.AckAsync(job.EntryId);
     }
 
     /// <summary>The details of a <c>target.response</c> record, as stored in the log.</summary>
@@ -178,11 +243,19 @@ public sealed partial class DeliveryProcessor(
         Message = "Delivery {DeliveryId} attempt {Attempt} to {TargetName}: {State} (status {StatusCode}, error {ErrorKind})")]
     private partial void LogAttempt(string deliveryId, int attempt, string targetName, string state, int? statusCode, string? errorKind);
 
-    [LoggerMessage(EventId = 3002, EventName = "TargetRemoved", Level = LogLevel.Warning,
-        Message = "Delivery {DeliveryId} failed: its target was removed")]
-    private partial void LogTargetRemoved(string deliveryId);
+    [LoggerMessage(EventId = 3002, EventName = "FailedWithoutAttempt", Level = LogLevel.Warning,
+        Message = "Delivery {DeliveryId} failed without an attempt: {Reason}")]
+    private partial void LogFailedWithoutAttempt(string deliveryId, string reason);
 
     [LoggerMessage(EventId = 3003, EventName = "RetryNotScheduled", Level = LogLevel.Warning,
         Message = "Delivery {DeliveryId} could not be scheduled in Redis; the overdue sweep will queue it")]
     private partial void LogRetryNotScheduled(Exception exception, string deliveryId);
+
+    [LoggerMessage(EventId = 3004, EventName = "JobNotDueYet", Level = LogLevel.Debug,
+        Message = "Delivery {DeliveryId} is not due yet; its job was put back in the schedule")]
+    private partial void LogNotDueYet(string deliveryId);
+
+    [LoggerMessage(EventId = 3005, EventName = "JobGivenUp", Level = LogLevel.Error,
+        Message = "Delivery {DeliveryId} failed: its job could not be handled after {Deliveries} deliveries: {Reason}")]
+    private partial void LogGaveUp(string deliveryId, int deliveries, string reason);
 }

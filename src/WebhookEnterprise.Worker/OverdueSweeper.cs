@@ -12,7 +12,8 @@ namespace WebhookEnterprise.Worker;
 /// Postgres is the record of what is due; Redis only holds work in progress. This sweep finds
 /// deliveries that are long overdue, so Redis no longer holds them (a queue write that failed
 /// after the commit, or a Redis that lost its data), and queues them again. Taking a delivery
-/// moves its due time forward in the same statement, so sweepers never take the same one.
+/// leases it in the same statement, so sweepers never take the same one, and a delivery queued
+/// again is not queued once more while its job waits in the stream.
 /// </summary>
 public sealed partial class OverdueSweeper(
     DeliveryRepository deliveries,

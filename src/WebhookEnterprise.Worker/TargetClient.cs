@@ -107,7 +107,7 @@ public sealed class TargetClient : IDisposable
                 bodyError,
                 response.Content.Headers.ContentType?.ToString(),
                 response.Headers.Location?.OriginalString,
-                RetryAfter(response.Headers.RetryAfter));
+                RetryAfter(response.Headers));
 
             return new AttemptOutcome(method, requestUrl, answer, null, stopwatch.Elapsed);
         }
@@ -327,18 +327,21 @@ public sealed class TargetClient : IDisposable
         }
     }
 
-    private static TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
+    /// <summary>The first readable <c>Retry-After</c> value; unreadable ones are ignored.</summary>
+    private static TimeSpan? RetryAfter(HttpResponseHeaders headers)
     {
-        if (header?.Delta is { } delta)
+        if (!headers.NonValidated.TryGetValues("Retry-After", out var values))
         {
-            return delta;
+            return null;
         }
 
-        if (header?.Date is { } date)
+        var now = DateTimeOffset.UtcNow;
+        foreach (var value in values)
         {
-            var wait = date - DateTimeOffset.UtcNow;
-
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            if (RetryAfterHeader.Read(value, now) is { } wait)
+            {
+                return wait;
+            }
         }
 
         return null;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Context.Propagation;
 using WebhookEnterprise.Core;
@@ -23,8 +24,8 @@ public static class WorkerHost
 
         builder.Services.AddOptions<WorkerOptions>()
             .Bind(builder.Configuration.GetSection(WorkerOptions.SectionName))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
 
         var grace = builder.Configuration.GetValue<TimeSpan?>($"{WorkerOptions.SectionName}:{nameof(WorkerOptions.ShutdownGrace)}")
             ?? new WorkerOptions().ShutdownGrace;
@@ -41,6 +42,29 @@ public static class WorkerHost
         builder.Services.AddHostedService<WorkerHeartbeat>();
 
         return builder;
+    }
+
+    /// <summary>
+    /// What is wrong with the worker's settings, one sentence per problem, or null when nothing
+    /// is. Meant to run before anything else, so that a misconfigured worker touches nothing.
+    /// </summary>
+    public static string? SettingsProblem(this IHost host)
+    {
+        try
+        {
+            _ = host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+
+            return null;
+        }
+        catch (OptionsValidationException e)
+        {
+            return string.Join(Environment.NewLine, e.Failures);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is FormatException or OverflowException)
+        {
+            // A value the binder could not convert, such as "30s" where a TimeSpan (00:00:30) belongs.
+            return e.Message;
+        }
     }
 
     public static async Task MigrateAsync(this IHost host, CancellationToken cancellationToken)

@@ -2,7 +2,10 @@ using System.ComponentModel.DataAnnotations;
 
 namespace WebhookEnterprise.Worker;
 
-/// <summary>Settings of a worker process, from the <c>Worker</c> section or <c>Worker__*</c> variables.</summary>
+/// <summary>
+/// Settings of a worker process, from the <c>Worker</c> section or <c>Worker__*</c> variables.
+/// Every problem <see cref="WorkerOptionsValidator"/> finds is one sentence naming the setting.
+/// </summary>
 public sealed class WorkerOptions : IValidatableObject
 {
     public const string SectionName = "Worker";
@@ -10,11 +13,15 @@ public sealed class WorkerOptions : IValidatableObject
     /// <summary>Time a worker may add to a target's timeout before another may take over its job.</summary>
     public static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
 
-    /// <summary>This worker's consumer name in the group; stable names let a restarted worker finish its own jobs.</summary>
+    /// <summary>
+    /// This worker's consumer name in the group. A worker started again under the same name
+    /// finishes the jobs it held at once, instead of after <see cref="ClaimIdleTime"/>; two
+    /// workers running at the same time must never share one. The default is unique per process.
+    /// </summary>
     public string Name { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
 
     /// <summary>Attempts one worker runs at once.</summary>
-    [Range(1, 1024)]
+    [Range(1, 1024, ErrorMessage = "Worker:Concurrency must be between {1} and {2}.")]
     public int Concurrency { get; set; } = 64;
 
     /// <summary>The longest any attempt may take, whatever its target's timeout says.</summary>
@@ -27,6 +34,14 @@ public sealed class WorkerOptions : IValidatableObject
     /// </summary>
     public TimeSpan ClaimIdleTime { get; set; } = TimeSpan.FromMinutes(6);
 
+    /// <summary>
+    /// How many times the group may hand one job to a worker. A job whose handling fails that
+    /// often in the gateway itself (not at the target), or whose workers stopped each time, has
+    /// its delivery failed with the reason in the log, so that it cannot take workers' time for ever.
+    /// </summary>
+    [Range(1, 100, ErrorMessage = "Worker:MaxJobDeliveries must be between {1} and {2}.")]
+    public int MaxJobDeliveries { get; set; } = 5;
+
     /// <summary>How often the worker looks for due retries to move onto the stream.</summary>
     public TimeSpan PromoteInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -37,7 +52,7 @@ public sealed class WorkerOptions : IValidatableObject
     public TimeSpan SweepGrace { get; set; } = TimeSpan.FromMinutes(7);
 
     /// <summary>Largest part of a target's answer body kept in the log; the full length is recorded too.</summary>
-    [Range(0, 16 * 1024 * 1024)]
+    [Range(0, 16 * 1024 * 1024, ErrorMessage = "Worker:ResponseBodyLimit must be between {1} and {2} bytes.")]
     public int ResponseBodyLimit { get; set; } = 64 * 1024;
 
     /// <summary>
@@ -55,6 +70,31 @@ public sealed class WorkerOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            yield return new ValidationResult("Worker:Name must not be empty.", [nameof(Name)]);
+        }
+
+        foreach (var (name, value) in new[]
+        {
+            (nameof(MaxAttemptTime), MaxAttemptTime),
+            (nameof(PromoteInterval), PromoteInterval),
+            (nameof(SweepInterval), SweepInterval),
+        })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                yield return new ValidationResult($"Worker:{name} ({value}) must be longer than zero.", [name]);
+            }
+        }
+
+        if (ShutdownGrace < TimeSpan.Zero)
+        {
+            yield return new ValidationResult(
+                $"Worker:ShutdownGrace ({ShutdownGrace}) must not be negative.",
+                [nameof(ShutdownGrace)]);
+        }
+
         if (ClaimIdleTime < MaxAttemptTime + ClaimMargin)
         {
             yield return new ValidationResult(

@@ -47,6 +47,7 @@ public sealed class RunApiCommand(ShutdownSignal shutdown)
 
         await using var app = builder.Build();
         await app.MigrateAsync(shutdown.Token);
+        app.ConnectQueue();
         app.MapGatewayApi();
         await app.RunAsync(shutdown.Token);
 
@@ -58,14 +59,23 @@ public sealed class RunApiCommand(ShutdownSignal shutdown)
     ThrowOnUnexpectedArgument = false,
     ExtendedHelpText = """
 
-    Settings come from the environment or appsettings.json:
+    Settings come from the environment or appsettings.json; durations are written like 00:06:00:
       ConnectionStrings__webhooks   Postgres (default Host=localhost;Port=5432;Database=webhooks;Username=postgres)
       ConnectionStrings__redis      Redis (default localhost:6379)
+      Worker__Name                  consumer name, unique among running workers; keep it across restarts
+                                    so that a restarted worker finishes its jobs at once (default host-pid)
       Worker__Concurrency           attempts at once (default 64)
       Worker__ResponseBodyLimit     bytes of each target answer kept in the log (default 65536)
       Worker__BlockPrivateNetworks  true: refuse loopback, private and metadata addresses
       Worker__AllowedPrivateNetworks__0
                                     a network such as 10.20.0.0/16 reachable all the same
+      Worker__MaxAttemptTime        longest attempt, whatever a target's timeout (default 00:05:00)
+      Worker__ClaimIdleTime         when a dead worker's jobs are taken over; at least MaxAttemptTime
+                                    plus 30 seconds (default 00:06:00)
+      Worker__SweepGrace            when due deliveries Redis lost are queued again; at least
+                                    ClaimIdleTime (default 00:07:00)
+      Worker__MaxJobDeliveries      deliveries of one job before its delivery is failed (default 5)
+      Worker__ShutdownGrace         on SIGTERM, how long attempts in flight may finish (default 00:00:30)
 
     Example:
       webhook-cli run worker
@@ -80,6 +90,11 @@ public sealed class RunWorkerCommand(ShutdownSignal shutdown)
         builder.AddGatewayWorker();
 
         using var host = builder.Build();
+        if (host.SettingsProblem() is { } problem)
+        {
+            throw new CliException(problem, ExitCodes.BadInput);
+        }
+
         await host.MigrateAsync(shutdown.Token);
         await host.RunAsync(shutdown.Token);
 

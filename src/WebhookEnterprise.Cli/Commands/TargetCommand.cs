@@ -25,16 +25,16 @@ public abstract class TargetSettingsCommand : ManagementCommand
     [Option("--retry-policy", Description = "linear (the default), exponential, schedule or none.")]
     public string? RetryPolicy { get; set; }
 
-    [Option("--retry-interval", Description = "linear: the wait between attempts (default 60s); exponential: the first wait.")]
+    [Option("--retry-interval", Description = "linear: the wait between attempts (default 60s); exponential: the first wait, doubled after each attempt, with jitter.")]
     public string? RetryInterval { get; set; }
 
     [Option("--retry-max-interval", Description = "exponential: the longest wait (default 1h).")]
     public string? RetryMaxInterval { get; set; }
 
-    [Option("--retry-schedule", Description = "schedule: the waits in order, such as 5s,30s,2m,10m.")]
+    [Option("--retry-schedule", Description = "schedule: the waits in order, such as 5s,30s,2m,10m; one attempt more than the waits at most.")]
     public string? RetrySchedule { get; set; }
 
-    [Option("--max-attempts", Description = "Attempts in all before the delivery fails (default 10).")]
+    [Option("--max-attempts", Description = "Attempts in all before the delivery fails (default 10). A target's Retry-After may lengthen a wait, up to 1h.")]
     public int? MaxAttempts { get; set; }
 
     protected object Settings(string? name, string? forwardName, string? url) => new

@@ -3,8 +3,14 @@ using StackExchange.Redis;
 
 namespace WebhookEnterprise.Core.Queue;
 
-/// <summary>A job read from the delivery stream: the entry to acknowledge and the delivery it names.</summary>
-public sealed record QueuedJob(RedisValue EntryId, Guid DeliveryId, string? TraceParent);
+/// <summary>
+/// A job read from the delivery stream: the entry to acknowledge, the delivery it names, and how
+/// many times the group has handed this entry to a worker, this time included.
+/// </summary>
+public sealed record QueuedJob(RedisValue EntryId, Guid DeliveryId, string? TraceParent, int Deliveries);
+
+/// <summary>Jobs taken over from other workers, and where the next search for stale entries starts.</summary>
+public sealed record ClaimedJobs(IReadOnlyList<QueuedJob> Jobs, RedisValue NextStart);
 
 /// <summary>
 /// The Redis side of delivery: the stream of jobs read by the worker group, and the sorted set
@@ -75,40 +81,105 @@ public sealed class DeliveryQueue
     }
 
     /// <summary>Reads up to <paramref name="count"/> new jobs for <paramref name="consumer"/>.</summary>
-    public Task<IReadOnlyList<QueuedJob>> ReadNewAsync(string consumer, int count) =>
-        ReadGroupAsync(consumer, StreamPosition.NewMessages, count);
-
-    /// <summary>
-    /// Reads entries that <paramref name="consumer"/> read before and never acknowledged (it
-    /// stopped or crashed), those after entry <paramref name="after"/>; start from "0".
-    /// </summary>
-    public Task<IReadOnlyList<QueuedJob>> ReadOwnPendingAsync(string consumer, RedisValue after, int count) =>
-        ReadGroupAsync(consumer, after, count);
-
-    private async Task<IReadOnlyList<QueuedJob>> ReadGroupAsync(string consumer, RedisValue position, int count)
+    public async Task<IReadOnlyList<QueuedJob>> ReadNewAsync(string consumer, int count)
     {
         var entries = await Database.StreamReadGroupAsync(
             Keys.DeliveryStream,
             RedisKeys.WorkerGroup,
             consumer,
-            position,
+            StreamPosition.NewMessages,
             count);
 
-        return ToJobs(entries);
+        // An entry read as new has been handed out this once.
+        return ToJobs(entries, deliveries: 1);
     }
 
-    /// <summary>Takes over entries that another consumer read and has not acknowledged for <paramref name="minIdle"/>.</summary>
-    public async Task<IReadOnlyList<QueuedJob>> ClaimStaleAsync(string consumer, TimeSpan minIdle, int count)
+    /// <summary>
+    /// Reads entries that <paramref name="consumer"/> read before and never acknowledged (it
+    /// stopped or crashed), those after entry <paramref name="after"/>; start from "0".
+    /// </summary>
+    public async Task<IReadOnlyList<QueuedJob>> ReadOwnPendingAsync(string consumer, RedisValue after, int count)
+    {
+        var entries = await Database.StreamReadGroupAsync(
+            Keys.DeliveryStream,
+            RedisKeys.WorkerGroup,
+            consumer,
+            after,
+            count);
+
+        return await WithDeliveryCountsAsync(consumer, ToJobs(entries, deliveries: 1));
+    }
+
+    /// <summary>
+    /// Takes over up to <paramref name="count"/> entries that another consumer read and has not
+    /// acknowledged for <paramref name="minIdle"/>, searching the pending entries from
+    /// <paramref name="start"/> on; the answer says where the next search goes on.
+    /// </summary>
+    public async Task<ClaimedJobs> ClaimStaleAsync(string consumer, TimeSpan minIdle, int count, RedisValue start)
     {
         var result = await Database.StreamAutoClaimAsync(
             Keys.DeliveryStream,
             RedisKeys.WorkerGroup,
             consumer,
             (long)minIdle.TotalMilliseconds,
-            "0-0",
+            start,
             count);
 
-        return ToJobs(result.ClaimedEntries);
+        var jobs = await WithDeliveryCountsAsync(consumer, ToJobs(result.ClaimedEntries, deliveries: 1));
+
+        return new ClaimedJobs(jobs, result.NextStartId);
+    }
+
+    /// <summary>
+    /// Takes entry <paramref name="entryId"/> back for <paramref name="consumer"/> to handle it
+    /// again, provided no worker has had it for <paramref name="minIdle"/>. When
+    /// <paramref name="countDelivery"/> is false its delivery count stays as it is. Answers false
+    /// when the entry is gone or another worker holds it now.
+    /// </summary>
+    public async Task<bool> ReclaimAsync(string consumer, RedisValue entryId, TimeSpan minIdle, bool countDelivery)
+    {
+        var stream = Keys.DeliveryStream;
+        var idleMs = (long)minIdle.TotalMilliseconds;
+        if (countDelivery)
+        {
+            var entries = await Database.StreamClaimAsync(stream, RedisKeys.WorkerGroup, consumer, idleMs, [entryId]);
+
+            return entries.Any(entry => !entry.IsNull);
+        }
+
+        var ids = await Database.StreamClaimIdsOnlyAsync(stream, RedisKeys.WorkerGroup, consumer, idleMs, [entryId]);
+
+        return ids.Length > 0;
+    }
+
+    /// <summary>How many times the group has handed each entry to a worker; one pipelined round trip.</summary>
+    private async Task<IReadOnlyList<QueuedJob>> WithDeliveryCountsAsync(string consumer, List<QueuedJob> jobs)
+    {
+        if (jobs.Count == 0)
+        {
+            return jobs;
+        }
+
+        var batch = Database.CreateBatch();
+        var lookups = jobs
+            .Select(job => batch.StreamPendingMessagesAsync(
+                Keys.DeliveryStream,
+                RedisKeys.WorkerGroup,
+                1,
+                consumer,
+                job.EntryId,
+                job.EntryId))
+            .ToList();
+        batch.Execute();
+
+        var counted = new List<QueuedJob>(jobs.Count);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var pending = await lookups[i];
+            counted.Add(pending.Length == 1 ? jobs[i] with { Deliveries = pending[0].DeliveryCount } : jobs[i]);
+        }
+
+        return counted;
     }
 
     /// <summary>Acknowledges and removes a handled entry; call only once its outcome is committed.</summary>
@@ -158,7 +229,7 @@ public sealed class DeliveryQueue
         return true;
     }
 
-    private static List<QueuedJob> ToJobs(StreamEntry[] entries)
+    private static List<QueuedJob> ToJobs(StreamEntry[] entries, int deliveries)
     {
         var jobs = new List<QueuedJob>(entries.Length);
         foreach (var entry in entries)
@@ -171,7 +242,7 @@ public sealed class DeliveryQueue
             var delivery = entry[RedisKeys.DeliveryField];
             var traceParent = entry[RedisKeys.TraceParentField];
             _ = Ids.TryParse(delivery, out var deliveryId);
-            jobs.Add(new QueuedJob(entry.Id, deliveryId, traceParent.IsNull ? null : (string?)traceParent));
+            jobs.Add(new QueuedJob(entry.Id, deliveryId, traceParent.IsNull ? null : (string?)traceParent, deliveries));
         }
 
         return jobs;

@@ -9,7 +9,7 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
     public async Task<DeliveryJob?> LoadAsync(Guid deliveryId, CancellationToken cancellationToken)
     {
         const string sql = """
-            SELECT d.id AS delivery_id, d.state, d.attempts,
+            SELECT d.id AS delivery_id, d.state, d.attempts, d.next_run_at,
                    m.id AS message_id, m.source_id, m.method, m.path, m.query, m.headers::text AS headers,
                    m.body, m.remote_address, m.received_at,
                    t.id, t.name, t.source_id, s.name AS source_name, t.url, t.timeout_ms,
@@ -126,10 +126,11 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Takes deliveries that are overdue by more than <paramref name="grace"/> and pushes their
-    /// due time forward by <paramref name="lease"/>, so that concurrent sweepers never take the
-    /// same one. The caller queues what it took; if it dies first, the lease runs out and a
-    /// later sweep takes them again.
+    /// Takes deliveries that are overdue by more than <paramref name="grace"/> and leases them for
+    /// <paramref name="lease"/>: no sweep takes a leased delivery again, so concurrent sweepers
+    /// never take the same one, and a job queued again is not queued a third time while it waits
+    /// in the stream. The caller queues what it took; if it dies first, the lease runs out and a
+    /// later sweep takes them again. The due time itself is left alone, so the job runs at once.
     /// </summary>
     public async Task<IReadOnlyList<Guid>> TakeOverdueAsync(
         TimeSpan grace,
@@ -139,12 +140,13 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
     {
         const string sql = """
             UPDATE deliveries
-            SET next_run_at = now() + @Lease
+            SET sweep_lease_until = now() + @Lease
             WHERE id IN (
                 SELECT id
                 FROM deliveries
                 WHERE state IN ('pending', 'retrying')
                   AND next_run_at < now() - @Grace
+                  AND (sweep_lease_until IS NULL OR sweep_lease_until < now())
                 ORDER BY next_run_at
                 LIMIT @Limit
                 FOR UPDATE SKIP LOCKED
@@ -161,20 +163,55 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
         return [.. ids];
     }
 
-    /// <summary>Marks a delivery failed without an attempt, when the job itself cannot be handled.</summary>
-    public async Task FailAsync(Guid deliveryId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fails a delivery that is still open without making an attempt, with a
+    /// <c>target.response</c> record that has no attempt number and says why in its
+    /// <c>error</c>. Answers false when the delivery had finished already.
+    /// </summary>
+    public async Task<bool> FailAsync(
+        Guid deliveryId,
+        string errorKind,
+        string errorMessage,
+        DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
         const string sql = """
-            UPDATE deliveries
-            SET state = 'failed',
-                next_run_at = NULL,
-                updated_at = now()
-            WHERE id = @DeliveryId
-              AND state IN ('pending', 'retrying')
+            WITH delivery AS (
+                UPDATE deliveries
+                SET state = 'failed',
+                    next_run_at = NULL,
+                    updated_at = @Now
+                WHERE id = @DeliveryId
+                  AND state IN ('pending', 'retrying')
+                RETURNING id, message_id, target_id
+            )
+            INSERT INTO log_records (id, type, message_id, source_id, target_id, delivery_id, created_at, data)
+            SELECT @Id, 'target.response', delivery.message_id, m.source_id, delivery.target_id, delivery.id, @Now,
+                   json_build_object(
+                       'target_name', t.name,
+                       'attempt', NULL,
+                       'error', json_build_object('kind', @ErrorKind::text, 'message', @ErrorMessage::text),
+                       'status', 'failed',
+                       'next_run_at', NULL)
+            FROM delivery
+            JOIN messages m ON m.id = delivery.message_id
+            LEFT JOIN targets t ON t.id = delivery.target_id
             """;
 
+        var parameters = new
+        {
+            Id = Ids.New(),
+            DeliveryId = deliveryId,
+            ErrorKind = errorKind,
+            ErrorMessage = errorMessage,
+            Now = now.UtcDateTime,
+        };
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { DeliveryId = deliveryId }, cancellationToken: cancellationToken));
+        var inserted = await connection.ExecuteAsync(
+            new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+
+        return inserted == 1;
     }
 
     private sealed class JobRow
@@ -184,6 +221,8 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
         public string State { get; init; } = "";
 
         public int Attempts { get; init; }
+
+        public DateTime? NextRunAt { get; init; }
 
         public Guid MessageId { get; init; }
 
@@ -207,6 +246,7 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
             DeliveryId,
             State,
             Attempts,
+            NextRunAt is { } nextRunAt ? new DateTimeOffset(nextRunAt, TimeSpan.Zero) : null,
             new IncomingMessage(
                 MessageId,
                 SourceId,

@@ -1,20 +1,30 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 
 namespace WebhookEnterprise.Tests.Infrastructure;
 
 /// <summary>
 /// A whole gateway for one test class: real Postgres and Redis started for it, the api as a
-/// real <c>webhook-cli run api</c> process, and workers as <c>webhook-cli run worker</c>. A test
-/// class that needs other settings uses a fixture derived from this one that fills
-/// <see cref="ApiSettings"/> or <see cref="WorkerSettings"/> in its constructor.
+/// real <c>webhook-cli run api</c> process, and workers as <c>webhook-cli run worker</c>: one
+/// unless a subclass asks for another number. A test class that needs other settings uses a
+/// fixture derived from this one that fills <see cref="ApiSettings"/> or
+/// <see cref="WorkerSettings"/> in its constructor.
 /// </summary>
 public class Gateway : IAsyncLifetime
 {
     private readonly List<ChildProcess> _workers = [];
+    private readonly int _initialWorkers;
     private PostgresServer? _postgres;
     private RedisServer? _redis;
     private ChildProcess? _api;
+
+    public Gateway()
+        : this(initialWorkers: 1)
+    {
+    }
+
+    protected Gateway(int initialWorkers) => _initialWorkers = initialWorkers;
 
     public int ApiPort { get; } = Ports.Free();
 
@@ -45,7 +55,10 @@ public class Gateway : IAsyncLifetime
         _postgres = await PostgresServer.StartAsync();
         _redis = await RedisServer.StartAsync();
         await StartApiAsync();
-        await StartWorkerAsync();
+        for (var i = 0; i < _initialWorkers; i++)
+        {
+            await StartWorkerAsync();
+        }
     }
 
     public async Task DisposeAsync()
@@ -115,7 +128,13 @@ public class Gateway : IAsyncLifetime
     }
 
     /// <summary>Runs <c>webhook-cli</c> with the given arguments against this gateway's api.</summary>
-    public async Task<CliResult> CliAsync(params string[] arguments)
+    public Task<CliResult> CliAsync(params string[] arguments) => CliAsync(new Dictionary<string, string?>(), arguments);
+
+    /// <summary>
+    /// Runs <c>webhook-cli</c> as <see cref="CliAsync(string[])"/> does, with this gateway's
+    /// connection strings and <paramref name="environment"/> on top, as a process it starts would see them.
+    /// </summary>
+    public async Task<CliResult> CliAsync(IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -129,6 +148,11 @@ public class Gateway : IAsyncLifetime
             info.ArgumentList.Add(argument);
         }
 
+        foreach (var (name, value) in ProcessEnvironment().Concat(environment))
+        {
+            info.Environment[name] = value;
+        }
+
         info.Environment["WEBHOOK_API_URL"] = ApiUrl;
         info.Environment.Remove("WEBHOOK_ADMIN_TOKEN");
 
@@ -139,6 +163,34 @@ public class Gateway : IAsyncLifetime
         await process.WaitForExitAsync(deadline.Token);
 
         return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>
+    /// Adds a source named <paramref name="name"/> and one target of the same name that receives
+    /// its messages at <paramref name="targetUrl"/>, with <paramref name="targetOptions"/> added
+    /// to <c>target add</c>; answers the source's URL.
+    /// </summary>
+    public async Task<string> AddSourceAndTargetAsync(string name, string targetUrl, params string[] targetOptions)
+    {
+        var source = await CliAsync("source", "add", "--name", name);
+        Assert.True(source.ExitCode == 0, source.ToString());
+
+        var target = await CliAsync(["target", "add", "--name", name, "--forward-name", name, "--url", targetUrl, .. targetOptions]);
+        Assert.True(target.ExitCode == 0, target.ToString());
+
+        return source.StandardOutput.Trim();
+    }
+
+    /// <summary>
+    /// The log as the api serves it to <c>webhook-cli log</c>, parsed; <paramref name="query"/>
+    /// as in <c>/api/log?type=...</c>.
+    /// </summary>
+    public async Task<List<JsonElement>> LogAsync(string query)
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync($"{ApiUrl}/api/log?{query}");
+
+        return JsonRecords.Parse(text);
     }
 
     private Dictionary<string, string?> ProcessEnvironment() => new()

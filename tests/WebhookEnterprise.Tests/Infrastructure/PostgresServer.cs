@@ -76,13 +76,17 @@ internal sealed class PostgresServer : IAsyncDisposable
             [.. AsServerUserArguments(postgres), "-D", DataPath, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
              "-k", _root, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300"]);
 
+        // Unpooled, and with a query: a pooled connection left from before a stop opens at once
+        // whether or not the server is back.
+        var probe = new NpgsqlConnectionStringBuilder(ConnectionString("postgres")) { Pooling = false }.ConnectionString;
         await Eventually.TrueAsync(
             async () =>
             {
-                await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+                await using var connection = new NpgsqlConnection(probe);
                 await connection.OpenAsync();
+                await using var command = new NpgsqlCommand("SELECT 1", connection);
 
-                return true;
+                return await command.ExecuteScalarAsync() is 1;
             },
             $"Postgres to accept connections on port {Port}:\n{_process.Output}");
     }
