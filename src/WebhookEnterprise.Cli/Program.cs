@@ -30,6 +30,12 @@ catch (CliException e)
 
     return e.ExitCode;
 }
+catch (Exception e) when (StartupFailure.Describe(e) is { } sentence)
+{
+    await Console.Error.WriteLineAsync(sentence);
+
+    return ExitCodes.Unavailable;
+}
 
 // A validation error is one sentence on standard error, like every other refusal.
 static void RefuseQuietly(CommandLineApplication command)

@@ -108,6 +108,20 @@ public sealed class CommandLineRefusalTests(Gateway gateway) : IClassFixture<Gat
     }
 
     [Fact]
+    public async Task RunWorker_SaysInOneSentenceThatPostgresCannotBeReached()
+    {
+        var unreachable = $"Host=127.0.0.1;Port={Ports.Free()};Username=postgres;Database=webhooks;Timeout=3";
+
+        var result = await gateway.CliAsync(
+            new Dictionary<string, string?> { ["ConnectionStrings__webhooks"] = unreachable },
+            "run", "worker");
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.StartsWith("Cannot reach Postgres", result.StandardError.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', result.StandardError.Trim());
+    }
+
+    [Fact]
     public async Task ManagementApi_AnswersProblemDetailsNamingTheField()
     {
         using var http = new HttpClient();
