@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Storage;
+using WebhookEnterprise.Core.Telemetry;
 
 namespace WebhookEnterprise.Api;
 
@@ -36,6 +37,7 @@ public static class ApiHost
         }
 
         builder.Services.AddGatewayStorage(builder.Configuration);
+        builder.Services.AddGatewayTelemetry();
         builder.AddRedisClient(GatewayConnections.Redis, configureOptions: options => options.AbortOnConnectFail = false);
         builder.Services.AddSingleton<PublicUrl>();
         builder.Services.AddProblemDetails();

@@ -12,6 +12,8 @@ using Npgsql;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Queue;
 using WebhookEnterprise.Core.Storage;
+using WebhookEnterprise.Core.Telemetry;
+using static WebhookEnterprise.Core.Telemetry.GatewayTelemetry;
 
 namespace WebhookEnterprise.Api;
 
@@ -38,6 +40,7 @@ public static partial class IngressEndpoints
         MessageStore store,
         DeliveryQueue queue,
         IOptions<ApiOptions> options,
+        GatewayTelemetry telemetry,
         ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(IngressEndpoints));
@@ -52,6 +55,7 @@ public static partial class IngressEndpoints
         catch (Exception e) when (IsStorageFailure(e))
         {
             LogStorageUnavailable(logger, e, sourceId);
+            telemetry.MessageReceived(null, IngressOutcome.Unavailable);
             await WriteUnavailableAsync(context);
 
             return;
@@ -59,6 +63,7 @@ public static partial class IngressEndpoints
 
         if (source is null)
         {
+            telemetry.MessageReceived(null, IngressOutcome.UnknownSource);
             context.Response.StatusCode = StatusCodes.Status404NotFound;
 
             return;
@@ -66,6 +71,7 @@ public static partial class IngressEndpoints
 
         if (!HasCredentials(context.Request, source))
         {
+            telemetry.MessageReceived(sourceId, IngressOutcome.Unauthorized);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"webhook-enterprise\", charset=\"UTF-8\"";
 
@@ -80,6 +86,7 @@ public static partial class IngressEndpoints
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             LogBodyTooLarge(logger, sourceId, options.Value.MaxBodyBytes);
+            telemetry.MessageReceived(sourceId, IngressOutcome.TooLarge);
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
 
             return;
@@ -95,7 +102,8 @@ public static partial class IngressEndpoints
             ReadHeaders(context.Request),
             body,
             context.Connection.RemoteIpAddress?.ToString(),
-            receivedAt);
+            receivedAt)
+        { TraceParent = Activity.Current?.Id };
 
         IReadOnlyList<Guid> deliveryIds;
         try
@@ -105,6 +113,7 @@ public static partial class IngressEndpoints
         catch (Exception e) when (IsStorageFailure(e))
         {
             LogStorageUnavailable(logger, e, sourceId);
+            telemetry.MessageReceived(sourceId, IngressOutcome.Unavailable);
             await WriteUnavailableAsync(context);
 
             return;
@@ -122,6 +131,7 @@ public static partial class IngressEndpoints
         }
 
         LogReceived(logger, Ids.Format(message.Id), sourceId, body.Length, deliveryIds.Count);
+        telemetry.MessageReceived(sourceId, IngressOutcome.Accepted, message.Id);
 
         context.Response.StatusCode = source.StatusCode;
         if (source.ContentType.Length > 0)

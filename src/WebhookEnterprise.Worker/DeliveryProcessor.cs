@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Queue;
 using WebhookEnterprise.Core.Storage;
+using WebhookEnterprise.Core.Telemetry;
 
 namespace WebhookEnterprise.Worker;
 
@@ -17,6 +18,7 @@ public sealed partial class DeliveryProcessor(
     DeliveryQueue queue,
     TargetClient client,
     TimeProvider time,
+    GatewayTelemetry telemetry,
     ILogger<DeliveryProcessor> logger)
 {
     /// <summary>
@@ -52,10 +54,12 @@ public sealed partial class DeliveryProcessor(
         }
 
         var attempt = delivery.Attempts + 1;
+        using var attemptTelemetry = AttemptTelemetry.Start(telemetry, job, delivery, delivery.Target, attempt);
         var outcome = await client.SendAsync(delivery, delivery.Target, attempt, cancellationToken);
         var now = time.GetUtcNow();
 
         var (state, nextRunAt) = Decide(delivery.Target.RetryPolicy, attempt, outcome, now);
+        attemptTelemetry.Decided(outcome, state, nextRunAt, now);
         var record = new AttemptRecord(
             Ids.New(),
             delivery.DeliveryId,
