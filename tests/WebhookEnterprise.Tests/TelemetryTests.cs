@@ -74,7 +74,7 @@ public sealed class TelemetryTests(InProcessGateway gateway) : IClassFixture<InP
         Assert.Equal("500", Tag(Assert.Single(calls, call => call.ParentSpanId == first.SpanId), "http.response.status_code"));
         Assert.Equal("200", Tag(Assert.Single(calls, call => call.ParentSpanId == second.SpanId), "http.response.status_code"));
 
-        var secrets = new[] { route.Secret, TargetPassword, BodyMarker };
+        var secrets = new[] { route.Secret, TargetPassword, InProcessGateway.PostgresPassword, BodyMarker };
         var values = trace.SelectMany(span => span.TagObjects.Select(tag => Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? ""));
         Assert.DoesNotContain(values, value => secrets.Any(secret => value.Contains(secret, StringComparison.Ordinal)));
 

@@ -45,6 +45,8 @@ public sealed class InProcessGateway : IAsyncLifetime
     /// <summary>The api's body limit here, small enough for a test to exceed cheaply.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
+    public const string PostgresPassword = "postgres-password-not-for-spans";
+
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -188,7 +190,9 @@ public sealed class InProcessGateway : IAsyncLifetime
 
     private Dictionary<string, string?> Settings() => new()
     {
-        ["ConnectionStrings:webhooks"] = _postgres!.ConnectionString("webhooks"),
+        // Postgres trusts every local connection here, so the password is never used: it is
+        // there to prove that no span carries it.
+        ["ConnectionStrings:webhooks"] = $"{_postgres!.ConnectionString("webhooks")};Password={PostgresPassword}",
         ["ConnectionStrings:redis"] = _redis!.ConnectionString,
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "",
         ["Logging:LogLevel:Default"] = "Information",
