@@ -17,6 +17,7 @@ public sealed class TelemetryTests(InProcessGateway gateway) : IClassFixture<InP
 {
     private const string BodyMarker = "body-that-must-not-be-traced";
     private const string TargetPassword = "target-password-not-for-spans";
+    private const string QueryToken = "query-token-not-for-spans";
 
     [Fact]
     public async Task RetriedMessage_IsOneTraceAcrossApiAndWorker()
@@ -25,7 +26,7 @@ public sealed class TelemetryTests(InProcessGateway gateway) : IClassFixture<InP
         target.Respond = AnswerInTurn(StatusCodes.Status500InternalServerError, StatusCodes.Status200OK);
         var route = await gateway.AddRouteAsync("traced", TargetUrlWithPassword(target));
 
-        await SendAsync(route, Encoding.UTF8.GetBytes($"{{\"note\": \"{BodyMarker}\"}}"));
+        await SendAsync(route, Encoding.UTF8.GetBytes($"{{\"note\": \"{BodyMarker}\"}}"), $"?token={QueryToken}");
         var received = await target.WaitForAsync(2);
         var messageId = received[0].Header("X-Webhook-Message-Id")!;
         var deliveries = await DeliverSpansAsync(messageId, 2);
@@ -74,7 +75,7 @@ public sealed class TelemetryTests(InProcessGateway gateway) : IClassFixture<InP
         Assert.Equal("500", Tag(Assert.Single(calls, call => call.ParentSpanId == first.SpanId), "http.response.status_code"));
         Assert.Equal("200", Tag(Assert.Single(calls, call => call.ParentSpanId == second.SpanId), "http.response.status_code"));
 
-        var secrets = new[] { route.Secret, TargetPassword, InProcessGateway.PostgresPassword, BodyMarker };
+        var secrets = new[] { route.Secret, TargetPassword, InProcessGateway.PostgresPassword, QueryToken, BodyMarker };
         var values = trace.SelectMany(span => span.TagObjects.Select(tag => Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? ""));
         Assert.DoesNotContain(values, value => secrets.Any(secret => value.Contains(secret, StringComparison.Ordinal)));
 
@@ -210,11 +211,11 @@ public sealed class TelemetryTests(InProcessGateway gateway) : IClassFixture<InP
     private static string TargetUrlWithPassword(RecordingTarget target) =>
         $"http://gateway:{TargetPassword}@127.0.0.1:{target.Port}/webhook";
 
-    private static async Task<HttpStatusCode> SendAsync(Route route, byte[] body)
+    private static async Task<HttpStatusCode> SendAsync(Route route, byte[] body, string query = "")
     {
         var (url, credentials) = route.Ingress();
         using var http = InProcessGateway.UntracedClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url + query) { Content = new ByteArrayContent(body) };
         request.Headers.Authorization = credentials;
         request.Content.Headers.ContentType = new("application/json");
         using var response = await http.SendAsync(request);
