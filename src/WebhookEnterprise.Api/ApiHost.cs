@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Storage;
+using WebhookEnterprise.Core.Telemetry;
 
 namespace WebhookEnterprise.Api;
 
@@ -48,6 +49,7 @@ public static class ApiHost
         }
 
         builder.Services.AddGatewayStorage(builder.Configuration);
+        builder.Services.AddGatewayTelemetry();
         builder.AddRedisClient(GatewayConnections.Redis, configureOptions: options => options.AbortOnConnectFail = false);
         builder.Services.AddSingleton<PublicUrl>();
         builder.Services.AddProblemDetails();

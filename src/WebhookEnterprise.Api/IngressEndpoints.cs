@@ -12,6 +12,8 @@ using Npgsql;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Queue;
 using WebhookEnterprise.Core.Storage;
+using WebhookEnterprise.Core.Telemetry;
+using static WebhookEnterprise.Core.Telemetry.GatewayTelemetry;
 
 namespace WebhookEnterprise.Api;
 
@@ -38,6 +40,7 @@ public static partial class IngressEndpoints
         MessageStore store,
         DeliveryQueue queue,
         IOptions<ApiOptions> options,
+        GatewayTelemetry telemetry,
         ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(IngressEndpoints));
@@ -52,6 +55,7 @@ public static partial class IngressEndpoints
         catch (Exception e) when (IsStorageFailure(e))
         {
             LogStorageUnavailable(logger, e, sourceId);
+            telemetry.MessageReceived(null, IngressOutcome.Unavailable);
             await WriteUnavailableAsync(context);
 
             return;
@@ -59,6 +63,7 @@ public static partial class IngressEndpoints
 
         if (source is null)
         {
+            telemetry.MessageReceived(null, IngressOutcome.UnknownSource);
             context.Response.StatusCode = StatusCodes.Status404NotFound;
 
             return;
@@ -66,6 +71,7 @@ public static partial class IngressEndpoints
 
         if (!HasCredentials(context.Request, source))
         {
+            telemetry.MessageReceived(sourceId, IngressOutcome.Unauthorized);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"webhook-enterprise\", charset=\"UTF-8\"";
 
@@ -75,6 +81,12 @@ public static partial class IngressEndpoints
         var body = await ReadBodyAsync(context, sourceId, options.Value, logger);
         if (body is null)
         {
+            telemetry.MessageReceived(
+                sourceId,
+                context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? IngressOutcome.TooLarge
+                    : IngressOutcome.BodyUnread);
+
             return;
         }
 
@@ -88,7 +100,8 @@ public static partial class IngressEndpoints
             ReadHeaders(context),
             body,
             context.Connection.RemoteIpAddress?.ToString(),
-            receivedAt);
+            receivedAt)
+        { TraceParent = Activity.Current?.Id };
 
         IReadOnlyList<Guid> deliveryIds;
         try
@@ -98,6 +111,7 @@ public static partial class IngressEndpoints
         catch (Exception e) when (IsStorageFailure(e))
         {
             LogStorageUnavailable(logger, e, sourceId);
+            telemetry.MessageReceived(sourceId, IngressOutcome.Unavailable);
             await WriteUnavailableAsync(context);
 
             return;
@@ -115,6 +129,7 @@ public static partial class IngressEndpoints
         }
 
         LogReceived(logger, Ids.Format(message.Id), sourceId, body.Length, deliveryIds.Count);
+        telemetry.MessageReceived(sourceId, IngressOutcome.Accepted, message.Id);
 
         context.Response.StatusCode = source.StatusCode;
         if (source.ContentType.Length > 0)

@@ -31,6 +31,11 @@ public static class GatewayConnections
                 // The Redis client narrates every connection at Information; its warnings are what matter.
                 ["Logging:LogLevel:StackExchange.Redis"] = "Warning",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+
+                // Redis commands are not traced: workers poll Redis several times a second outside
+                // any message, and each command would be a trace of its own, burying the messages'
+                // traces. The gateway's own spans mark its Redis work within them.
+                ["Aspire:StackExchange:Redis:DisableTracing"] = "true",
             },
         };
         configuration.Sources.Insert(0, defaults);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using WebhookEnterprise.Core;
 using WebhookEnterprise.Core.Queue;
 using WebhookEnterprise.Core.Storage;
+using WebhookEnterprise.Core.Telemetry;
 
 namespace WebhookEnterprise.Worker;
 
@@ -19,6 +20,7 @@ public sealed partial class DeliveryProcessor(
     TargetClient client,
     TimeProvider time,
     IOptions<WorkerOptions> options,
+    GatewayTelemetry telemetry,
     ILogger<DeliveryProcessor> logger)
 {
     /// <summary>How much sooner than due a job may run, for clocks that differ a little between machines.</summary>
@@ -93,10 +95,12 @@ public sealed partial class DeliveryProcessor(
         }
 
         var attempt = delivery.Attempts + 1;
+        using var attemptTelemetry = AttemptTelemetry.Start(telemetry, job, delivery, delivery.Target, attempt);
         var outcome = await client.SendAsync(delivery, delivery.Target, attempt, cancellationToken);
         var now = time.GetUtcNow();
 
         var (state, nextRunAt) = Decide(policy, attempt, outcome, now, Random.Shared);
+        attemptTelemetry.Decided(outcome, state, nextRunAt, now);
         var record = new AttemptRecord(
             Ids.New(),
             delivery.DeliveryId,

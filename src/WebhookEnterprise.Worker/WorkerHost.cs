@@ -40,6 +40,7 @@ public static class WorkerHost
         builder.Services.AddHostedService<RetryPromoter>();
         builder.Services.AddHostedService<OverdueSweeper>();
         builder.Services.AddHostedService<WorkerHeartbeat>();
+        builder.AddWorkerTelemetry();
 
         return builder;
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using WebhookEnterprise.Core.Telemetry;
 
 namespace WebhookEnterprise.Core.Queue;
 
@@ -52,19 +53,30 @@ public sealed class DeliveryQueue
             return;
         }
 
+        using var activity = GatewayTelemetry.StartEnqueue(traceParent, deliveryIds.Count);
+        var context = activity?.Id ?? traceParent;
+
         var batch = Database.CreateBatch();
         var writes = new List<Task>(deliveryIds.Count + 1);
         foreach (var deliveryId in deliveryIds)
         {
-            NameValueEntry[] fields = traceParent is null
+            NameValueEntry[] fields = context is null
                 ? [new(RedisKeys.DeliveryField, Ids.Format(deliveryId))]
-                : [new(RedisKeys.DeliveryField, Ids.Format(deliveryId)), new(RedisKeys.TraceParentField, traceParent)];
+                : [new(RedisKeys.DeliveryField, Ids.Format(deliveryId)), new(RedisKeys.TraceParentField, context)];
             writes.Add(batch.StreamAddAsync(Keys.DeliveryStream, fields));
         }
 
         writes.Add(batch.PublishAsync(RedisChannel.Literal(Keys.WakeChannel), deliveryIds.Count));
         batch.Execute();
-        await Task.WhenAll(writes);
+        try
+        {
+            await Task.WhenAll(writes);
+        }
+        catch (Exception e)
+        {
+            GatewayTelemetry.Failed(activity, e);
+            throw;
+        }
     }
 
     /// <summary>Creates the stream and the worker group when either is missing.</summary>
@@ -214,6 +226,21 @@ public sealed class DeliveryQueue
     /// <summary>How many workers were seen since <paramref name="since"/>.</summary>
     public Task<long> CountWorkersSeenAsync(DateTimeOffset since) =>
         Database.SortedSetLengthAsync(Keys.Workers, since.ToUnixTimeMilliseconds(), double.PositiveInfinity);
+
+    /// <summary>
+    /// How many retries wait in the sorted set, and how many jobs the worker group has read and
+    /// not yet acknowledged (the summary form of XPENDING), in one round trip.
+    /// </summary>
+    public async Task<(long RetryBacklog, long StreamPending)> MeasureAsync()
+    {
+        var batch = Database.CreateBatch();
+        var retries = batch.SortedSetLengthAsync(Keys.Retries);
+        var pending = batch.StreamPendingAsync(Keys.DeliveryStream, RedisKeys.WorkerGroup);
+        batch.Execute();
+        await Task.WhenAll(retries, pending);
+
+        return (await retries, (await pending).PendingMessageCount);
+    }
 
     /// <summary>How many retries are already due but not yet moved to the stream.</summary>
     public Task<long> CountDueRetriesAsync(DateTimeOffset now) =>

@@ -11,7 +11,7 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
         const string sql = """
             SELECT d.id AS delivery_id, d.state, d.attempts, d.next_run_at,
                    m.id AS message_id, m.source_id, m.method, m.path, m.query, m.headers::text AS headers,
-                   m.body, m.remote_address, m.received_at,
+                   m.body, m.remote_address, m.received_at, m.trace_parent,
                    t.id, t.name, t.source_id, s.name AS source_name, t.url, t.timeout_ms,
                    t.retry_policy, t.retry_interval_ms, t.retry_max_interval_ms, t.retry_schedule_ms,
                    t.max_attempts, t.created_at
@@ -242,6 +242,8 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
 
         public DateTime ReceivedAt { get; init; }
 
+        public string? TraceParent { get; init; }
+
         public DeliveryJob ToJob(Target? target) => new(
             DeliveryId,
             State,
@@ -256,7 +258,8 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
                 HeaderList.FromJson(Headers),
                 Body,
                 RemoteAddress,
-                new DateTimeOffset(ReceivedAt, TimeSpan.Zero)),
+                new DateTimeOffset(ReceivedAt, TimeSpan.Zero))
+            { TraceParent = TraceParent },
             target);
     }
 }

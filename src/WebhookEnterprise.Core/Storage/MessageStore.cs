@@ -18,8 +18,8 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
     {
         const string sql = """
             WITH message AS (
-                INSERT INTO messages (id, source_id, method, path, query, headers, body, remote_address, received_at)
-                VALUES (@Id, @SourceId, @Method, @Path, @Query, @Headers::jsonb, @Body, @RemoteAddress, @ReceivedAt)
+                INSERT INTO messages (id, source_id, method, path, query, headers, body, remote_address, received_at, trace_parent)
+                VALUES (@Id, @SourceId, @Method, @Path, @Query, @Headers::jsonb, @Body, @RemoteAddress, @ReceivedAt, @TraceParent)
                 RETURNING id
             ),
             deliveries AS (
@@ -43,6 +43,7 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
             message.Body,
             message.RemoteAddress,
             ReceivedAt = message.ReceivedAt.UtcDateTime,
+            message.TraceParent,
             DeliveryIds = deliveryIds,
             TargetIds = targetIds.ToArray(),
         };
