@@ -152,7 +152,8 @@ say "starting Postgres on $pg_port and Redis on $redis_port"
   || fail "initdb failed; see $logs/initdb.log"
 start postgres "${as_postgres[@]}" "$pg_bin/postgres" -D "$work/pg/data" -p "$pg_port" -k "$work/pg" \
   -c listen_addresses=127.0.0.1 -c max_connections=300 \
-  -c fsync=on -c synchronous_commit=on -c full_page_writes=on
+  -c fsync=on -c synchronous_commit=on -c full_page_writes=on \
+  -c shared_preload_libraries=pg_stat_statements -c track_wal_io_timing=on
 pg_pid=$(last_pid)
 wait_for "Postgres" 30 "$pg_pid" "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"
 
@@ -161,6 +162,7 @@ redis_pid=$(last_pid)
 wait_for "Redis" 30 "$redis_pid" redis-cli -p "$redis_port" ping
 
 psql_at() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d "$1" -XAtq -F ' ' -c "$2"; }
+psql_at postgres "CREATE EXTENSION pg_stat_statements" >/dev/null
 
 gateway_postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=webhooks"
 baseline_postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=baseline"
@@ -207,8 +209,8 @@ basic=$(printf '%s' "$credentials" | base64 -w0)
 dotnet "$bench_dll" machine --data-dir "$work" --out "$results/machine.json" \
   --postgres "$("$pg_bin/postgres" --version)" --redis "$(redis-server --version | cut -d' ' -f1-3)" \
   --wrk "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)" \
-  --file-system "$(stat -f -c %T "$work") ($(df --output=source "$work" | tail -1))"
-if [ "$(stat -f -c %T "$work")" = tmpfs ]; then
+  --file-system "$(findmnt -n -o FSTYPE,SOURCE --target "$work" | tr -s ' ')"
+if [ "$(findmnt -n -o FSTYPE --target "$work")" = tmpfs ]; then
   say "warning: $work is on tmpfs, where fsync costs nothing; set TMPDIR to a folder on a disk"
 fi
 
@@ -254,7 +256,20 @@ snapshot() {
 }
 
 pg_counters() {
-  psql_at postgres "SELECT (SELECT sum(xact_commit) FROM pg_stat_database), wal_records, wal_sync, wal_bytes FROM pg_stat_wal"
+  psql_at postgres "SELECT (SELECT sum(xact_commit) FROM pg_stat_database), wal_records, wal_sync, wal_bytes, wal_sync_time FROM pg_stat_wal"
+}
+
+# Starts counting statements afresh for a phase.
+pg_statements_reset() { psql_at postgres "SELECT pg_stat_statements_reset()" >/dev/null; }
+
+# Writes the statements that took Postgres the most time since the reset to statements-NAME.txt.
+pg_statements_save() {
+  "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -Xq -P pager=off -c "
+    SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms, rows,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
+    FROM pg_stat_statements
+    ORDER BY total_exec_time DESC
+    LIMIT 12" >"$results/statements-$1.txt"
 }
 
 # Writes phase-NAME.json from the snapshots "before" and "after" and the Postgres counters.
@@ -271,10 +286,11 @@ write_phase() {
       awk -v t="$clk_tck" -v d=$((after[$group] - before[$group])) -v g="$group" -v s="$sep" 'BEGIN { printf "%s\"%s\": %.2f", s, g, d / t }'
       sep=", "
     done
-    read -r c0 r0 s0 b0 <<<"$pg_before"
-    read -r c1 r1 s1 b1 <<<"$pg_after"
-    printf '}, "pg": {"commits": %d, "wal_records": %d, "wal_syncs": %d, "wal_bytes": %d}}\n' \
+    read -r c0 r0 s0 b0 t0 <<<"$pg_before"
+    read -r c1 r1 s1 b1 t1 <<<"$pg_after"
+    printf '}, "pg": {"commits": %d, "wal_records": %d, "wal_syncs": %d, "wal_bytes": %d, ' \
       $((c1 - c0)) $((r1 - r0)) $((s1 - s0)) $((${b1%.*} - ${b0%.*}))
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "\"wal_sync_ms\": %.1f}}\n", b - a }'
   } >"$results/phase-$name.json"
 }
 
@@ -292,6 +308,7 @@ measure_ingest() {
   local name=$1 url=$2 pg_before pg_after
   say "ingest, $name: ${warmup_seconds}s warm-up, then ${ingest_seconds}s at $connections connections"
   run_wrk "$url" "$warmup_seconds" "$results/$name-warmup.json"
+  pg_statements_reset
   pg_before=$(pg_counters)
   snapshot before
   run_wrk "$url" "$ingest_seconds" "$results/$name.json"
@@ -300,6 +317,7 @@ measure_ingest() {
   sleep 1.5
   pg_after=$(pg_counters)
   write_phase "$name" "$pg_before" "$pg_after"
+  pg_statements_save "$name"
 }
 
 worker_pids=()
@@ -319,22 +337,28 @@ queued=$(redis-cli -p "$redis_port" XLEN "$stream_key")
 psql_at webhooks "UPDATE deliveries SET next_run_at = now() + interval '1 day' WHERE state = 'pending'" >/dev/null
 
 say "delivery: $workers workers deliver $queued queued jobs"
-pg_before=$(pg_counters)
-snapshot before
 for i in $(seq 1 "$workers"); do
   start "worker-$i" "${gateway[@]}" run worker
   worker_pids+=("$(last_pid)")
 done
+# The phase's CPU and Postgres counts start at the first delivery, not at the workers' start.
+dotnet "$bench_dll" drain --target "$target_url" --run ingest --count 1 --timeout 60 --out "$work/first-delivery.json" \
+  >"$logs/first-delivery.log"
+pg_statements_reset
+pg_before=$(pg_counters)
+snapshot before
 dotnet "$bench_dll" drain --target "$target_url" --run ingest --count "$queued" --timeout "$drain_timeout" \
   --out "$results/delivery.json"
 snapshot after
 sleep 1.5
 write_phase delivery "$pg_before" "$(pg_counters)"
+pg_statements_save delivery
 for pid in "${worker_pids[@]}"; do
   kill -0 "$pid" 2>/dev/null || fail "a worker exited during the delivery run"
 done
 
 say "end to end: ${e2e_rate}/s for ${e2e_seconds}s after ${warmup_seconds}s of warm-up, open loop"
+pg_statements_reset
 pg_before=$(pg_counters)
 snapshot before
 dotnet "$bench_dll" open-loop --url "$ingest_url" --credentials "$credentials" --body "$body" \
@@ -343,6 +367,7 @@ dotnet "$bench_dll" open-loop --url "$ingest_url" --credentials "$credentials" -
 snapshot after
 sleep 1.5
 write_phase e2e "$pg_before" "$(pg_counters)"
+pg_statements_save e2e
 
 # --- Memory, settings and the report -------------------------------------------------------
 

@@ -34,7 +34,8 @@ public sealed record DrainResult(string Run, long Expected, long Received, long 
 /// <summary>What <c>bench/run.sh</c> records around one phase: CPU seconds by process group, and Postgres's counters.</summary>
 public sealed record PhaseResult(string Name, double WallS, double MachineBusyPct, Dictionary<string, double> CpuS, PostgresCounters Pg);
 
-public sealed record PostgresCounters(long Commits, long WalRecords, long WalSyncs, long WalBytes);
+/// <summary>Postgres's own counts over a phase: transactions committed (read-only ones too), WAL written and flushed, time spent flushing.</summary>
+public sealed record PostgresCounters(long Commits, long WalRecords, long WalSyncs, long WalBytes, double WalSyncMs);
 
 /// <summary>The machine and the versions the run measured on, and a probe of the disk's flush latency.</summary>
 public sealed record MachineInfo(

@@ -40,6 +40,16 @@ public sealed class ReportCommand(IConsole console)
         var delivery = await ReadAsync<DrainResult>("delivery.json", missing);
         var endToEnd = await ReadAsync<EndToEndResult>("e2e.json", missing);
         var memory = await ReadAsync<Dictionary<string, long>>("memory.json", missing);
+        var statements = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in PhaseNames)
+        {
+            var path = Path.Combine(Results, $"statements-{name}.txt");
+            if (File.Exists(path))
+            {
+                statements[name] = await File.ReadAllTextAsync(path);
+            }
+        }
+
         if (missing.Count > 0)
         {
             await console.Error.WriteLineAsync($"The results in {Results} lack {string.Join(", ", missing)}.");
@@ -58,7 +68,8 @@ public sealed class ReportCommand(IConsole console)
             delivery!,
             endToEnd!,
             memory!,
-            phases);
+            phases,
+            statements);
         var page = ResultReport.Write(results, DateTimeOffset.UtcNow);
         await File.WriteAllTextAsync(Out, page);
         await console.Out.WriteAsync(page);
