@@ -24,9 +24,12 @@ drain_timeout=${BENCH_DRAIN_TIMEOUT:-90}
 body=bench/payload.json
 cli_dll=src/WebhookEnterprise.Cli/bin/Release/net10.0/WebhookEnterprise.Cli.dll
 bench_dll=bench/WebhookEnterprise.Bench/bin/Release/net10.0/WebhookEnterprise.Bench.dll
+# The gateway's Redis names (src/WebhookEnterprise.Core/Queue/RedisKeys.cs, default prefix).
 stream_key=webhooks:deliveries
+worker_group=workers
+wake_channel=webhooks:wake
 
-say() { echo "bench: $*" >&2; }
+say() { printf 'bench [%d:%02d]: %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 fail() { say "$*"; exit 1; }
 
 # --- Prerequisites -----------------------------------------------------------------------
@@ -328,25 +331,39 @@ printf '{"api": %d, "baseline": %d}\n' \
   "$(psql_at webhooks 'SELECT count(*) FROM messages')" "$(psql_at baseline 'SELECT count(*) FROM messages')" \
   >"$results/stored.json"
 
-# Delivery throughput: keep the newest jobs of the ingest run, then start the workers. The
-# deliveries whose jobs were trimmed stay pending in Postgres; their due time moves a day on
-# so that the overdue sweep (which would queue them again after 7 minutes) leaves them be.
+# Delivery throughput. The newest jobs of the ingest run are kept as the backlog, and the
+# workers' consumer group is made at the end of the stream, so that the workers started now
+# do not see the backlog yet. They warm up on live traffic through the api first (a cold
+# process spends its first seconds compiling), then the group moves back to the start of the
+# stream and they deliver the backlog. The deliveries whose jobs were trimmed stay pending in
+# Postgres; their due time moves a day on, so that the overdue sweep (which would queue them
+# again after 7 minutes) leaves them be.
 redis-cli -p "$redis_port" XTRIM "$stream_key" MAXLEN "$deliveries" >/dev/null
 queued=$(redis-cli -p "$redis_port" XLEN "$stream_key")
 ((queued > 0)) || fail "the ingest run queued no jobs"
 psql_at webhooks "UPDATE deliveries SET next_run_at = now() + interval '1 day' WHERE state = 'pending'" >/dev/null
+redis-cli -p "$redis_port" XGROUP CREATE "$stream_key" "$worker_group" '$' >/dev/null
 
-say "delivery: $workers workers deliver $queued queued jobs"
+worker_reading() { grep -q "reading the delivery stream" "$logs/$1.log"; }
+no_pending_jobs() { [ "$(redis-cli -p "$redis_port" XPENDING "$stream_key" "$worker_group" | head -1)" = 0 ]; }
+
+warmup_rate=$(((e2e_rate + 3) / 4))
+say "delivery: $workers workers warm up at ${warmup_rate}/s for ${warmup_seconds}s, then deliver $queued queued jobs"
 for i in $(seq 1 "$workers"); do
   start "worker-$i" "${gateway[@]}" run worker
   worker_pids+=("$(last_pid)")
+  wait_for "worker $i" 60 "$(last_pid)" worker_reading "worker-$i"
 done
-# The phase's CPU and Postgres counts start at the first delivery, not at the workers' start.
-dotnet "$bench_dll" drain --target "$target_url" --run ingest --count 1 --timeout 60 --out "$work/first-delivery.json" \
-  >"$logs/first-delivery.log"
+dotnet "$bench_dll" open-loop --url "$ingest_url" --credentials "$credentials" --body "$body" \
+  --target "$target_url" --rate "$warmup_rate" --seconds "$warmup_seconds" --warmup-seconds 0 --run delivery-warmup \
+  --drain-timeout "$drain_timeout" --out "$logs/delivery-warmup.json" >"$logs/delivery-warmup.log"
+wait_for "the warm-up's jobs to be acknowledged" 30 "$api_pid" no_pending_jobs
+
 pg_statements_reset
 pg_before=$(pg_counters)
 snapshot before
+redis-cli -p "$redis_port" XGROUP SETID "$stream_key" "$worker_group" 0 >/dev/null
+redis-cli -p "$redis_port" PUBLISH "$wake_channel" "$queued" >/dev/null
 dotnet "$bench_dll" drain --target "$target_url" --run ingest --count "$queued" --timeout "$drain_timeout" \
   --out "$results/delivery.json"
 snapshot after

@@ -141,7 +141,7 @@ public static class ResultReport
 
         text.AppendLine("## Delivery throughput");
         text.AppendLine();
-        text.AppendLine(Invariant($"The ingest run leaves its jobs queued; the newest {delivery.Expected:N0} are kept, then {results.Settings.Workers} workers start (default concurrency) and deliver them to the fast target. The rate is distinct messages over the time from the first arrival to the last."));
+        text.AppendLine(Invariant($"The ingest run leaves its jobs queued; the newest {delivery.Expected:N0} are kept, hidden from the workers' consumer group. {results.Settings.Workers} workers (default settings) start, warm up on {results.Settings.WarmupSeconds} s of live traffic at a quarter of the end-to-end rate, then the group is moved back to the start of the stream and they deliver the backlog to the fast target. The rate is distinct messages over the time from the first arrival to the last."));
         text.AppendLine();
         text.AppendLine(Invariant($"- delivered {delivery.Distinct:N0} of {delivery.Expected:N0} ({(delivery.Complete ? "all" : "NOT all, within the time allowed")}), {delivery.Received - delivery.Distinct:N0} duplicates, in {delivery.Seconds:0.00} s: **{delivery.PerSecond:N0}/s**"));
         text.AppendLine();
