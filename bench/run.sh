@@ -5,20 +5,25 @@
 # the baseline's), delivery throughput and end-to-end latency, prints the results page and
 # writes it to bench/results/. Everything it starts is stopped on exit, whatever happens.
 #
-# Settings (environment): BENCH_SECONDS (ingest run, 20), BENCH_WARMUP_SECONDS (5),
-# BENCH_CONNECTIONS (64), BENCH_WRK_THREADS (2), BENCH_E2E_RATE (1000), BENCH_E2E_SECONDS (30),
-# BENCH_DELIVERIES (30000), BENCH_WORKERS (2), BENCH_DRAIN_TIMEOUT (90 s).
+# Settings (environment): BENCH_SECONDS (each ingest run, 20), BENCH_WARMUP_SECONDS (before
+# each ingest run, 15), BENCH_CONNECTIONS (64), BENCH_WRK_THREADS (2), BENCH_E2E_RATE (1000),
+# BENCH_E2E_SECONDS (30), BENCH_E2E_WARMUP_SECONDS (5), BENCH_DELIVERIES (30000),
+# BENCH_WORKERS (2), BENCH_WORKER_WARMUP_SECONDS (10), BENCH_DRAIN_TIMEOUT (90 s).
+# A process keeps compiling its hot paths for tens of seconds under load (the JIT's tiers), so
+# the warm-ups are long; the report shows how much compiling was left in each measured phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 connections=${BENCH_CONNECTIONS:-64}
 wrk_threads=${BENCH_WRK_THREADS:-2}
 ingest_seconds=${BENCH_SECONDS:-20}
-warmup_seconds=${BENCH_WARMUP_SECONDS:-5}
+warmup_seconds=${BENCH_WARMUP_SECONDS:-15}
 e2e_rate=${BENCH_E2E_RATE:-1000}
 e2e_seconds=${BENCH_E2E_SECONDS:-30}
+e2e_warmup_seconds=${BENCH_E2E_WARMUP_SECONDS:-5}
 deliveries=${BENCH_DELIVERIES:-30000}
 workers=${BENCH_WORKERS:-2}
+worker_warmup_seconds=${BENCH_WORKER_WARMUP_SECONDS:-10}
 drain_timeout=${BENCH_DRAIN_TIMEOUT:-90}
 
 body=bench/payload.json
@@ -131,6 +136,13 @@ dotnet build src/WebhookEnterprise.Cli -c Release -nologo -v quiet >"$logs/build
   || { tail -30 "$logs/build.log" >&2; fail "the gateway did not build"; }
 dotnet build bench/WebhookEnterprise.Bench -c Release -nologo -v quiet >>"$logs/build.log" 2>&1 \
   || { tail -30 "$logs/build.log" >&2; fail "the bench project did not build"; }
+dotnet tool restore >>"$logs/build.log" 2>&1 || fail "could not restore dotnet-counters; see $logs/build.log"
+# Run from its package rather than as 'dotnet dotnet-counters', which starts it as a child
+# that a signal to the parent does not stop.
+counters_version=$(sed -n '/"dotnet-counters"/,/}/s/.*"version": *"\([^"]*\)".*/\1/p' dotnet-tools.json)
+counters_dll=$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/dotnet-counters/$counters_version/tools" \
+  -name dotnet-counters.dll -path '*/any/*' | sort -V | tail -1)
+[ -f "$counters_dll" ] || fail "dotnet-counters $counters_version is not in the NuGet cache"
 
 # --- Postgres and Redis --------------------------------------------------------------------
 
@@ -275,6 +287,46 @@ pg_statements_save() {
     LIMIT 12" >"$results/statements-$1.txt"
 }
 
+# Peak resident memory (VmHWM, kB) of a process; it only grows, so reading it after each
+# phase shows which phase raised it.
+peak_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+peak_memory_json() {
+  printf '{"api": %d, "baseline": %d, "target": %d' "$(peak_kb "$api_pid")" "$(peak_kb "$baseline_pid")" "$(peak_kb "$target_pid")"
+  local i
+  for i in "${!worker_pids[@]}"; do
+    printf ', "worker-%d": %d' $((i + 1)) "$(peak_kb "${worker_pids[i]}")"
+  done
+  printf '}'
+}
+
+# Starts dotnet-counters on each NAME=PID given, into counters-PHASE-NAME.csv, once a second.
+counter_pids=()
+counters_start() {
+  local phase=$1 pair
+  shift
+  counter_pids=()
+  for pair in "$@"; do
+    start "counters-$phase-${pair%%=*}" dotnet "$counters_dll" collect -p "${pair#*=}" --format csv \
+      -o "$results/counters-$phase-${pair%%=*}.csv" --refresh-interval 1 --counters System.Runtime
+    counter_pids+=("$(last_pid)")
+  done
+}
+
+# Stops them as Ctrl-C would, so that they finish their files; after 10 s, for good.
+counters_stop() {
+  local pid
+  for pid in "${counter_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in "${counter_pids[@]}"; do
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
 # Writes phase-NAME.json from the snapshots "before" and "after" and the Postgres counters.
 write_phase() {
   local name=$1 pg_before=$2 pg_after=$3
@@ -293,7 +345,8 @@ write_phase() {
     read -r c1 r1 s1 b1 t1 <<<"$pg_after"
     printf '}, "pg": {"commits": %d, "wal_records": %d, "wal_syncs": %d, "wal_bytes": %d, ' \
       $((c1 - c0)) $((r1 - r0)) $((s1 - s0)) $((${b1%.*} - ${b0%.*}))
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "\"wal_sync_ms\": %.1f}}\n", b - a }'
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "\"wal_sync_ms\": %.1f}, ", b - a }'
+    printf '"peak_kb": %s}\n' "$(peak_memory_json)"
   } >"$results/phase-$name.json"
 }
 
@@ -308,14 +361,16 @@ run_wrk() {
 
 # Ingest, closed loop: warm-up, then the measured run between two snapshots.
 measure_ingest() {
-  local name=$1 url=$2 pg_before pg_after
+  local name=$1 url=$2 process=$3 pg_before pg_after
   say "ingest, $name: ${warmup_seconds}s warm-up, then ${ingest_seconds}s at $connections connections"
   run_wrk "$url" "$warmup_seconds" "$results/$name-warmup.json"
+  counters_start "$name" "$process"
   pg_statements_reset
   pg_before=$(pg_counters)
   snapshot before
   run_wrk "$url" "$ingest_seconds" "$results/$name.json"
   snapshot after
+  counters_stop
   # Backends publish their counters within a second of going idle.
   sleep 1.5
   pg_after=$(pg_counters)
@@ -324,8 +379,8 @@ measure_ingest() {
 }
 
 worker_pids=()
-measure_ingest ingest-baseline "$baseline_url/$source_id"
-measure_ingest ingest-api "$ingest_url"
+measure_ingest ingest-baseline "$baseline_url/$source_id" "baseline=$baseline_pid"
+measure_ingest ingest-api "$ingest_url" "api=$api_pid"
 
 printf '{"api": %d, "baseline": %d}\n' \
   "$(psql_at webhooks 'SELECT count(*) FROM messages')" "$(psql_at baseline 'SELECT count(*) FROM messages')" \
@@ -348,17 +403,18 @@ worker_reading() { grep -q "reading the delivery stream" "$logs/$1.log"; }
 no_pending_jobs() { [ "$(redis-cli -p "$redis_port" XPENDING "$stream_key" "$worker_group" | head -1)" = 0 ]; }
 
 warmup_rate=$(((e2e_rate + 3) / 4))
-say "delivery: $workers workers warm up at ${warmup_rate}/s for ${warmup_seconds}s, then deliver $queued queued jobs"
+say "delivery: $workers workers warm up at ${warmup_rate}/s for ${worker_warmup_seconds}s, then deliver $queued queued jobs"
 for i in $(seq 1 "$workers"); do
   start "worker-$i" "${gateway[@]}" run worker
   worker_pids+=("$(last_pid)")
   wait_for "worker $i" 60 "$(last_pid)" worker_reading "worker-$i"
 done
 dotnet "$bench_dll" open-loop --url "$ingest_url" --credentials "$credentials" --body "$body" \
-  --target "$target_url" --rate "$warmup_rate" --seconds "$warmup_seconds" --warmup-seconds 0 --run delivery-warmup \
+  --target "$target_url" --rate "$warmup_rate" --seconds "$worker_warmup_seconds" --warmup-seconds 0 --run delivery-warmup \
   --drain-timeout "$drain_timeout" --out "$logs/delivery-warmup.json" >"$logs/delivery-warmup.log"
 wait_for "the warm-up's jobs to be acknowledged" 30 "$api_pid" no_pending_jobs
 
+counters_start delivery "worker-1=${worker_pids[0]}"
 pg_statements_reset
 pg_before=$(pg_counters)
 snapshot before
@@ -367,6 +423,7 @@ redis-cli -p "$redis_port" PUBLISH "$wake_channel" "$queued" >/dev/null
 dotnet "$bench_dll" drain --target "$target_url" --run ingest --count "$queued" --timeout "$drain_timeout" \
   --out "$results/delivery.json"
 snapshot after
+counters_stop
 sleep 1.5
 write_phase delivery "$pg_before" "$(pg_counters)"
 pg_statements_save delivery
@@ -374,37 +431,33 @@ for pid in "${worker_pids[@]}"; do
   kill -0 "$pid" 2>/dev/null || fail "a worker exited during the delivery run"
 done
 
-say "end to end: ${e2e_rate}/s for ${e2e_seconds}s after ${warmup_seconds}s of warm-up, open loop"
+say "end to end: ${e2e_rate}/s for ${e2e_seconds}s after ${e2e_warmup_seconds}s of warm-up, open loop"
+counters_start e2e "api=$api_pid" "worker-1=${worker_pids[0]}"
 pg_statements_reset
 pg_before=$(pg_counters)
 snapshot before
 dotnet "$bench_dll" open-loop --url "$ingest_url" --credentials "$credentials" --body "$body" \
-  --target "$target_url" --rate "$e2e_rate" --seconds "$e2e_seconds" --warmup-seconds "$warmup_seconds" \
+  --target "$target_url" --rate "$e2e_rate" --seconds "$e2e_seconds" --warmup-seconds "$e2e_warmup_seconds" \
   --drain-timeout "$drain_timeout" --out "$results/e2e.json"
 snapshot after
+counters_stop
 sleep 1.5
 write_phase e2e "$pg_before" "$(pg_counters)"
 pg_statements_save e2e
 
 # --- Memory, settings and the report -------------------------------------------------------
 
-peak_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
-{
-  printf '{"api": %d, "baseline": %d, "target": %d' "$(peak_kb "$api_pid")" "$(peak_kb "$baseline_pid")" "$(peak_kb "$target_pid")"
-  for i in "${!worker_pids[@]}"; do
-    printf ', "worker-%d": %d' $((i + 1)) "$(peak_kb "${worker_pids[i]}")"
-  done
-  printf '}\n'
-} >"$results/memory.json"
+peak_memory_json >"$results/memory.json"
 
 command_line="bench/run.sh"
 for setting in BENCH_SECONDS BENCH_WARMUP_SECONDS BENCH_CONNECTIONS BENCH_WRK_THREADS BENCH_E2E_RATE \
-  BENCH_E2E_SECONDS BENCH_DELIVERIES BENCH_WORKERS BENCH_DRAIN_TIMEOUT; do
+  BENCH_E2E_SECONDS BENCH_E2E_WARMUP_SECONDS BENCH_DELIVERIES BENCH_WORKERS BENCH_WORKER_WARMUP_SECONDS \
+  BENCH_DRAIN_TIMEOUT; do
   if [ -n "${!setting:-}" ]; then command_line="$setting=${!setting} $command_line"; fi
 done
-printf '{"connections": %d, "wrk_threads": %d, "ingest_seconds": %d, "warmup_seconds": %d, "e2e_rate": %d, "e2e_seconds": %d, "deliveries": %d, "workers": %d, "body_bytes": %d, "command": "%s"}\n' \
+printf '{"connections": %d, "wrk_threads": %d, "ingest_seconds": %d, "warmup_seconds": %d, "e2e_rate": %d, "e2e_seconds": %d, "deliveries": %d, "workers": %d, "worker_warmup_seconds": %d, "body_bytes": %d, "command": "%s"}\n' \
   "$connections" "$wrk_threads" "$ingest_seconds" "$warmup_seconds" "$e2e_rate" "$e2e_seconds" "$queued" "$workers" \
-  "$(wc -c <"$body")" "$command_line" >"$results/settings.json"
+  "$worker_warmup_seconds" "$(wc -c <"$body")" "$command_line" >"$results/settings.json"
 
 dotnet "$bench_dll" report --results "$results" --out "$results/report.md"
 cp "$results/report.md" bench/results/latest.md

@@ -16,7 +16,8 @@ public sealed record RunResults(
     EndToEndResult EndToEnd,
     Dictionary<string, long> PeakResidentKb,
     IReadOnlyList<PhaseResult> Phases,
-    IReadOnlyDictionary<string, string> Statements);
+    IReadOnlyDictionary<string, string> Statements,
+    IReadOnlyDictionary<string, IReadOnlyList<RuntimeCounters>> Counters);
 
 /// <summary>
 /// The results page of one run: the numbers against the goals first, then what each number
@@ -46,8 +47,9 @@ public static class ResultReport
         WriteDelivery(text, results);
         WritePhases(text, results.Phases);
         WritePostgres(text, results);
+        WriteRuntime(text, results);
         WriteStatements(text, results.Statements);
-        WriteMemory(text, results.PeakResidentKb);
+        WriteMemory(text, results.PeakResidentKb, results.Phases);
         WriteMachine(text, results.Machine);
         text.AppendLine("## Command");
         text.AppendLine();
@@ -141,7 +143,7 @@ public static class ResultReport
 
         text.AppendLine("## Delivery throughput");
         text.AppendLine();
-        text.AppendLine(Invariant($"The ingest run leaves its jobs queued; the newest {delivery.Expected:N0} are kept, hidden from the workers' consumer group. {results.Settings.Workers} workers (default settings) start, warm up on {results.Settings.WarmupSeconds} s of live traffic at a quarter of the end-to-end rate, then the group is moved back to the start of the stream and they deliver the backlog to the fast target. The rate is distinct messages over the time from the first arrival to the last."));
+        text.AppendLine(Invariant($"The ingest run leaves its jobs queued; the newest {delivery.Expected:N0} are kept, hidden from the workers' consumer group. {results.Settings.Workers} workers (default settings) start, warm up on {results.Settings.WorkerWarmupSeconds} s of live traffic at a quarter of the end-to-end rate, then the group is moved back to the start of the stream and they deliver the backlog to the fast target. The rate is distinct messages over the time from the first arrival to the last."));
         text.AppendLine();
         text.AppendLine(Invariant($"- delivered {delivery.Distinct:N0} of {delivery.Expected:N0} ({(delivery.Complete ? "all" : "NOT all, within the time allowed")}), {delivery.Received - delivery.Distinct:N0} duplicates, in {delivery.Seconds:0.00} s: **{delivery.PerSecond:N0}/s**"));
         text.AppendLine();
@@ -167,16 +169,18 @@ public static class ResultReport
         text.AppendLine();
     }
 
+    /// <summary>What each phase handled: webhooks answered, messages delivered, or webhooks sent (warm-up included) end to end.</summary>
+    private static Dictionary<string, long> Items(RunResults results) => new(StringComparer.Ordinal)
+    {
+        ["ingest-baseline"] = results.IngestBaseline.Answered,
+        ["ingest-api"] = results.IngestApi.Answered,
+        ["delivery"] = results.Delivery.Distinct,
+        ["e2e"] = results.EndToEnd.Ingress.Sent + ((long)results.EndToEnd.WarmupSeconds * results.EndToEnd.Rate),
+    };
+
     private static void WritePostgres(StringBuilder text, RunResults results)
     {
-        var e2e = results.EndToEnd;
-        var items = new Dictionary<string, long>(StringComparer.Ordinal)
-        {
-            ["ingest-baseline"] = results.IngestBaseline.Answered,
-            ["ingest-api"] = results.IngestApi.Answered,
-            ["delivery"] = results.Delivery.Distinct,
-            ["e2e"] = e2e.Ingress.Sent + ((long)e2e.WarmupSeconds * e2e.Rate),
-        };
+        var items = Items(results);
 
         text.AppendLine("## Postgres by phase");
         text.AppendLine();
@@ -189,6 +193,35 @@ public static class ResultReport
             var count = items.GetValueOrDefault(phase.Name);
             var pg = phase.Pg;
             text.AppendLine(Invariant($"| {phase.Name} | {count:N0} | {PerWebhook(pg.Commits, count)} | {PerWebhook(pg.WalBytes, count, "N0")} | {PerSecond(pg.WalSyncs, phase.WallS)} | {PerWebhookInverse(pg.WalSyncs, count)} | {PerSecond(pg.WalSyncMs, phase.WallS)} |"));
+        }
+
+        text.AppendLine();
+    }
+
+    private static void WriteRuntime(StringBuilder text, RunResults results)
+    {
+        if (results.Counters.Count == 0)
+        {
+            return;
+        }
+
+        var items = Items(results);
+        text.AppendLine("## .NET runtime by phase");
+        text.AppendLine();
+        text.AppendLine(Invariant($"From `dotnet-counters`, once a second over each measured phase: rates are means, queue, threads and working set the largest sample. CPU is seconds per second; JIT is the time threads spent compiling, per second, which on a busy machine includes time they waited for a core. JIT well above zero means the process had not finished compiling its hot paths (tiered compilation): the warm-up was too short for this machine. Allocation per item counts each worker for 1/{results.Settings.Workers} of the items."));
+        text.AppendLine();
+        text.AppendLine("| phase | process | CPU, s/s | JIT, s/s | allocated, MB/s | KB per item | GCs/s gen0 / gen1 / gen2 | time in GC pauses | lock contentions/s | thread pool queue, max | thread pool threads, max | working set, max MB |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (phase, processes) in results.Counters)
+        {
+            var wall = Phase(results.Phases, phase)?.WallS ?? 0;
+            var count = items.GetValueOrDefault(phase);
+            foreach (var c in processes)
+            {
+                var share = c.Process.StartsWith("worker", StringComparison.Ordinal) ? 1.0 / results.Settings.Workers : 1.0;
+                var perItem = count > 0 && wall > 0 ? Invariant($"{c.AllocatedBytesPerSecond * wall / (count * share) / 1024:N1}") : "";
+                text.AppendLine(Invariant($"| {phase} | {c.Process} | {c.CpuCores:0.00} | {c.JitCores:0.00} | {c.AllocatedBytesPerSecond / 1e6:N1} | {perItem} | {c.Gen0PerSecond:0.0} / {c.Gen1PerSecond:0.00} / {c.Gen2PerSecond:0.00} | {100 * c.GcPauseShare:0.0} % | {c.LockContentionsPerSecond:N0} | {c.MaxThreadPoolQueue:N0} | {c.MaxThreadPoolThreads} | {c.MaxWorkingSetBytes / 1e6:N0} |"));
+            }
         }
 
         text.AppendLine();
@@ -218,17 +251,19 @@ public static class ResultReport
         }
     }
 
-    private static void WriteMemory(StringBuilder text, Dictionary<string, long> peakResidentKb)
+    private static void WriteMemory(StringBuilder text, Dictionary<string, long> peakResidentKb, IReadOnlyList<PhaseResult> phases)
     {
         text.AppendLine("## Peak resident memory");
         text.AppendLine();
-        text.AppendLine("VmHWM from `/proc/PID/status`, read at the end of the run, so the peak over every phase (MB = 10⁶ bytes).");
+        text.AppendLine("VmHWM from `/proc/PID/status` in MB (10⁶ bytes): the most each process has held resident since it started, read after each phase, so a column shows the peak up to the end of that phase.");
         text.AppendLine();
-        text.AppendLine("| process | MB |");
-        text.AppendLine("| --- | ---: |");
-        foreach (var (process, kb) in peakResidentKb.OrderBy(entry => entry.Key, StringComparer.Ordinal))
+        text.AppendLine("| process | " + string.Join(" | ", phases.Select(phase => "after " + phase.Name)) + " |");
+        text.AppendLine("| --- | " + string.Join(" | ", phases.Select(_ => "---:")) + " |");
+        foreach (var process in peakResidentKb.Keys.Order(StringComparer.Ordinal))
         {
-            text.AppendLine(Invariant($"| {process} | {Megabytes(kb):N0} |"));
+            var cells = phases.Select(phase =>
+                phase.PeakKb.TryGetValue(process, out var peak) && peak > 0 ? Invariant($"{Megabytes(peak):N0}") : "");
+            text.AppendLine(Invariant($"| {process} | {string.Join(" | ", cells)} |"));
         }
 
         text.AppendLine();

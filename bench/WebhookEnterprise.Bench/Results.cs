@@ -31,8 +31,17 @@ public sealed record EndToEndResult(
 /// <summary>A backlog delivered to the target: how many, and in how long from the first arrival to the last.</summary>
 public sealed record DrainResult(string Run, long Expected, long Received, long Distinct, double Seconds, double PerSecond, bool Complete);
 
-/// <summary>What <c>bench/run.sh</c> records around one phase: CPU seconds by process group, and Postgres's counters.</summary>
-public sealed record PhaseResult(string Name, double WallS, double MachineBusyPct, Dictionary<string, double> CpuS, PostgresCounters Pg);
+/// <summary>
+/// What <c>bench/run.sh</c> records around one phase: CPU seconds by process group, Postgres's
+/// counters, and each process's peak resident memory (kB) so far.
+/// </summary>
+public sealed record PhaseResult(
+    string Name,
+    double WallS,
+    double MachineBusyPct,
+    Dictionary<string, double> CpuS,
+    PostgresCounters Pg,
+    Dictionary<string, long> PeakKb);
 
 /// <summary>Postgres's own counts over a phase: transactions committed (read-only ones too), WAL written and flushed, time spent flushing.</summary>
 public sealed record PostgresCounters(long Commits, long WalRecords, long WalSyncs, long WalBytes, double WalSyncMs);
@@ -60,6 +69,7 @@ public sealed record BenchSettings(
     int E2eSeconds,
     int Deliveries,
     int Workers,
+    int WorkerWarmupSeconds,
     int BodyBytes,
     string Command);
 

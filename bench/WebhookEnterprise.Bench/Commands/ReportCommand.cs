@@ -41,12 +41,25 @@ public sealed class ReportCommand(IConsole console)
         var endToEnd = await ReadAsync<EndToEndResult>("e2e.json", missing);
         var memory = await ReadAsync<Dictionary<string, long>>("memory.json", missing);
         var statements = new Dictionary<string, string>(StringComparer.Ordinal);
+        var counters = new Dictionary<string, IReadOnlyList<RuntimeCounters>>(StringComparer.Ordinal);
         foreach (var name in PhaseNames)
         {
             var path = Path.Combine(Results, $"statements-{name}.txt");
             if (File.Exists(path))
             {
                 statements[name] = await File.ReadAllTextAsync(path);
+            }
+
+            var processes = new List<RuntimeCounters>();
+            foreach (var csv in Directory.GetFiles(Results, $"counters-{name}-*.csv").Order(StringComparer.Ordinal))
+            {
+                var process = Path.GetFileNameWithoutExtension(csv)[$"counters-{name}-".Length..];
+                processes.Add(await RuntimeCounters.ReadAsync(process, csv));
+            }
+
+            if (processes.Count > 0)
+            {
+                counters[name] = processes;
             }
         }
 
@@ -69,7 +82,8 @@ public sealed class ReportCommand(IConsole console)
             endToEnd!,
             memory!,
             phases,
-            statements);
+            statements,
+            counters);
         var page = ResultReport.Write(results, DateTimeOffset.UtcNow);
         await File.WriteAllTextAsync(Out, page);
         await console.Out.WriteAsync(page);
