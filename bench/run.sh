@@ -333,7 +333,8 @@ write_phase() {
   local wall
   wall=$(awk -v a="${before[time]}" -v b="${after[time]}" 'BEGIN { printf "%.2f", b - a }')
   {
-    printf '{"name": "%s", "wall_s": %s, ' "$name" "$wall"
+    printf '{"name": "%s", "started_unix": %s, "ended_unix": %s, "wall_s": %s, ' \
+      "$name" "${before[time]}" "${after[time]}" "$wall"
     awk -v t="$clk_tck" -v w="$wall" -v m=$((after[machine] - before[machine])) 'BEGIN { printf "\"machine_busy_pct\": %.1f, ", 100 * m / t / w }'
     printf '"cpu_s": {'
     local group sep=""

@@ -37,6 +37,8 @@ public sealed record DrainResult(string Run, long Expected, long Received, long 
 /// </summary>
 public sealed record PhaseResult(
     string Name,
+    double StartedUnix,
+    double EndedUnix,
     double WallS,
     double MachineBusyPct,
     Dictionary<string, double> CpuS,

@@ -5,7 +5,8 @@ namespace WebhookEnterprise.Bench;
 /// <summary>
 /// One process's .NET runtime counters over a phase, from the CSV that
 /// <c>dotnet-counters collect --refresh-interval 1</c> wrote: rates are means of the
-/// once-a-second samples, queue length, threads and working set their largest sample.
+/// once-a-second samples taken within the phase (the session starts before it and stops
+/// after it), queue length, threads and working set their largest sample.
 /// </summary>
 public sealed record RuntimeCounters(
     string Process,
@@ -22,14 +23,19 @@ public sealed record RuntimeCounters(
     long MaxThreadPoolThreads,
     long MaxWorkingSetBytes)
 {
-    public static async Task<RuntimeCounters> ReadAsync(string process, string csvPath)
+    public static async Task<RuntimeCounters> ReadAsync(string process, string csvPath, DateTimeOffset from, DateTimeOffset to)
     {
         var samples = new Dictionary<string, List<double>>(StringComparer.Ordinal);
         foreach (var line in (await File.ReadAllLinesAsync(csvPath)).Skip(1))
         {
-            // Timestamp,Provider,Counter Name,Counter Type,Mean/Increment; only the name may hold a comma.
+            // Timestamp,Provider,Counter Name,Counter Type,Mean/Increment; only the name may hold a
+            // comma. The timestamp is local time, to the second, at the end of the sample's second.
             var fields = line.Split(',');
-            if (fields.Length < 5 || !double.TryParse(fields[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            if (fields.Length < 5
+                || !double.TryParse(fields[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                || !DateTime.TryParseExact(fields[0], "MM/dd/yyyy HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var at)
+                || new DateTimeOffset(at) < from.AddSeconds(1)
+                || new DateTimeOffset(at) > to.AddSeconds(1))
             {
                 continue;
             }

@@ -51,10 +51,20 @@ public sealed class ReportCommand(IConsole console)
             }
 
             var processes = new List<RuntimeCounters>();
+            var phase = phases.FirstOrDefault(candidate => candidate.Name == name);
             foreach (var csv in Directory.GetFiles(Results, $"counters-{name}-*.csv").Order(StringComparer.Ordinal))
             {
+                if (phase is null)
+                {
+                    break;
+                }
+
                 var process = Path.GetFileNameWithoutExtension(csv)[$"counters-{name}-".Length..];
-                processes.Add(await RuntimeCounters.ReadAsync(process, csv));
+                processes.Add(await RuntimeCounters.ReadAsync(
+                    process,
+                    csv,
+                    DateTimeOffset.FromUnixTimeMilliseconds((long)(phase.StartedUnix * 1000)),
+                    DateTimeOffset.FromUnixTimeMilliseconds((long)(phase.EndedUnix * 1000))));
             }
 
             if (processes.Count > 0)
