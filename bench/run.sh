@@ -271,7 +271,8 @@ snapshot() {
 }
 
 pg_counters() {
-  psql_at postgres "SELECT (SELECT sum(xact_commit) FROM pg_stat_database), wal_records, wal_sync, wal_bytes, wal_sync_time FROM pg_stat_wal"
+  psql_at postgres "SELECT (SELECT sum(xact_commit) FROM pg_stat_database),
+    wal_records, wal_sync, wal_bytes, wal_sync_time FROM pg_stat_wal"
 }
 
 # Starts counting statements afresh for a phase.
@@ -292,7 +293,8 @@ pg_statements_save() {
 peak_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 peak_memory_json() {
-  printf '{"api": %d, "baseline": %d, "target": %d' "$(peak_kb "$api_pid")" "$(peak_kb "$baseline_pid")" "$(peak_kb "$target_pid")"
+  printf '{"api": %d, "baseline": %d, "target": %d' \
+    "$(peak_kb "$api_pid")" "$(peak_kb "$baseline_pid")" "$(peak_kb "$target_pid")"
   local i
   for i in "${!worker_pids[@]}"; do
     printf ', "worker-%d": %d' $((i + 1)) "$(peak_kb "${worker_pids[i]}")"
@@ -335,11 +337,13 @@ write_phase() {
   {
     printf '{"name": "%s", "started_unix": %s, "ended_unix": %s, "wall_s": %s, ' \
       "$name" "${before[time]}" "${after[time]}" "$wall"
-    awk -v t="$clk_tck" -v w="$wall" -v m=$((after[machine] - before[machine])) 'BEGIN { printf "\"machine_busy_pct\": %.1f, ", 100 * m / t / w }'
+    awk -v t="$clk_tck" -v w="$wall" -v m=$((after[machine] - before[machine])) \
+      'BEGIN { printf "\"machine_busy_pct\": %.1f, ", 100 * m / t / w }'
     printf '"cpu_s": {'
     local group sep=""
     for group in api workers baseline postgres redis target load; do
-      awk -v t="$clk_tck" -v d=$((after[$group] - before[$group])) -v g="$group" -v s="$sep" 'BEGIN { printf "%s\"%s\": %.2f", s, g, d / t }'
+      awk -v t="$clk_tck" -v d=$((after[$group] - before[$group])) -v g="$group" -v s="$sep" \
+        'BEGIN { printf "%s\"%s\": %.2f", s, g, d / t }'
       sep=", "
     done
     read -r c0 r0 s0 b0 t0 <<<"$pg_before"
@@ -456,9 +460,11 @@ for setting in BENCH_SECONDS BENCH_WARMUP_SECONDS BENCH_CONNECTIONS BENCH_WRK_TH
   BENCH_DRAIN_TIMEOUT; do
   if [ -n "${!setting:-}" ]; then command_line="$setting=${!setting} $command_line"; fi
 done
-printf '{"connections": %d, "wrk_threads": %d, "ingest_seconds": %d, "warmup_seconds": %d, "e2e_rate": %d, "e2e_seconds": %d, "deliveries": %d, "workers": %d, "worker_warmup_seconds": %d, "body_bytes": %d, "command": "%s"}\n' \
-  "$connections" "$wrk_threads" "$ingest_seconds" "$warmup_seconds" "$e2e_rate" "$e2e_seconds" "$queued" "$workers" \
-  "$worker_warmup_seconds" "$(wc -c <"$body")" "$command_line" >"$results/settings.json"
+printf '{"connections": %d, "wrk_threads": %d, "ingest_seconds": %d, "warmup_seconds": %d, ' \
+  "$connections" "$wrk_threads" "$ingest_seconds" "$warmup_seconds" >"$results/settings.json"
+printf '"e2e_rate": %d, "e2e_seconds": %d, "deliveries": %d, "workers": %d, "worker_warmup_seconds": %d, ' \
+  "$e2e_rate" "$e2e_seconds" "$queued" "$workers" "$worker_warmup_seconds" >>"$results/settings.json"
+printf '"body_bytes": %d, "command": "%s"}\n' "$(wc -c <"$body")" "$command_line" >>"$results/settings.json"
 
 dotnet "$bench_dll" report --results "$results" --out "$results/report.md"
 cp "$results/report.md" bench/results/latest.md

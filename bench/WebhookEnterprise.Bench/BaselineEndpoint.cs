@@ -66,7 +66,10 @@ public sealed class BaselineEndpoint(NpgsqlDataSource dataSource, IConnectionMul
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
-    /// <summary>The headers as the gateway stores them: an ordered array of name and value pairs, less the credentials.</summary>
+    /// <summary>
+    /// The headers as the gateway stores them: an ordered array of name and value pairs, less
+    /// the credentials.
+    /// </summary>
     private static string HeadersJson(IHeaderDictionary headers)
     {
         using var buffer = new MemoryStream();

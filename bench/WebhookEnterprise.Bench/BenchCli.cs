@@ -3,7 +3,8 @@ using WebhookEnterprise.Bench.Commands;
 
 namespace WebhookEnterprise.Bench;
 
-[Command(Name = "bench", Description = "The pieces of the benchmark harness that bench/run.sh starts; see docs/benchmarks.md.")]
+[Command(Name = "bench",
+    Description = "The pieces of the benchmark harness that bench/run.sh starts; see docs/benchmarks.md.")]
 [Subcommand(
     typeof(TargetCommand),
     typeof(BaselineCommand),

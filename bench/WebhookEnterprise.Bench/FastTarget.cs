@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace WebhookEnterprise.Bench;
 
-/// <summary>What the target saw of one run, as <c>GET /_bench/stats?run=NAME&amp;latencies=true</c> answers it.</summary>
+/// <summary>
+/// What the target saw of one run, as <c>GET /_bench/stats?run=NAME&amp;latencies=true</c>
+/// answers it.
+/// </summary>
 public sealed record TargetStats(
     string Run,
     long Received,
@@ -30,15 +33,19 @@ public sealed class FastTarget
 
         var headers = context.Request.Headers;
         var tally = _runs.GetOrAdd(headers[BenchHeaders.Run].ToString(), static _ => new RunTally());
-        long? scheduledUs = long.TryParse(headers[BenchHeaders.Scheduled], NumberStyles.None, CultureInfo.InvariantCulture, out var scheduled)
-            ? scheduled
+        var scheduled = headers[BenchHeaders.Scheduled].ToString();
+        long? scheduledUs = long.TryParse(scheduled, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
             : null;
         tally.Record(arrivedUs, headers[BenchHeaders.MessageId].ToString(), scheduledUs);
 
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
-    /// <summary>The counts of <paramref name="run"/>, with every latency sample when <paramref name="withLatencies"/>.</summary>
+    /// <summary>
+    /// The counts of <paramref name="run"/>, with every latency sample when
+    /// <paramref name="withLatencies"/>.
+    /// </summary>
     public TargetStats Stats(string run, bool withLatencies) =>
         _runs.TryGetValue(run, out var tally) ? tally.Stats(run, withLatencies) : new TargetStats(run, 0, 0, 0, 0, []);
 

@@ -33,7 +33,14 @@ public sealed class LatencySamples
 /// never arrived rank above every sample and show as <see cref="Missing"/>, so that a lost or
 /// late request raises a percentile instead of vanishing from it.
 /// </summary>
-public sealed record LatencySummary(long Count, long Population, long P50Us, long P90Us, long P99Us, long P999Us, long MaxUs)
+public sealed record LatencySummary(
+    long Count,
+    long Population,
+    long P50Us,
+    long P90Us,
+    long P99Us,
+    long P999Us,
+    long MaxUs)
 {
     public const long Missing = -1;
 

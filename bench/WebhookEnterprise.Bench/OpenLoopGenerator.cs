@@ -3,7 +3,10 @@ using System.Net.Http.Headers;
 
 namespace WebhookEnterprise.Bench;
 
-/// <summary>What an open-loop run sends: <see cref="Rate"/> requests a second, the first <see cref="WarmupRequests"/> of them as a warm-up.</summary>
+/// <summary>
+/// What an open-loop run sends: <see cref="Rate"/> requests a second, the first
+/// <see cref="WarmupRequests"/> of them as a warm-up.
+/// </summary>
 public sealed record OpenLoopPlan(
     Uri Url,
     AuthenticationHeaderValue Authorization,
@@ -85,7 +88,8 @@ public sealed class OpenLoopGenerator(HttpClient http, OpenLoopPlan plan)
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Authorization = plan.Authorization;
-        request.Headers.TryAddWithoutValidation(BenchHeaders.Scheduled, scheduledUs.ToString(CultureInfo.InvariantCulture));
+        var scheduled = scheduledUs.ToString(CultureInfo.InvariantCulture);
+        request.Headers.TryAddWithoutValidation(BenchHeaders.Scheduled, scheduled);
         request.Headers.TryAddWithoutValidation(BenchHeaders.Run, run);
 
         try
@@ -128,6 +132,7 @@ public sealed class OpenLoopGenerator(HttpClient http, OpenLoopPlan plan)
         public void Failed() => Interlocked.Increment(ref _failed);
 
         // Refused and failed requests were answered badly or not at all: they rank as missing.
-        public IngressTally Tally() => new(_sent, _accepted, _refused, _failed, LatencySummary.Of(_latencies.Sorted(), _sent));
+        public IngressTally Tally() =>
+            new(_sent, _accepted, _refused, _failed, LatencySummary.Of(_latencies.Sorted(), _sent));
     }
 }

@@ -3,7 +3,10 @@ namespace WebhookEnterprise.Bench;
 /// <summary>What wrk's <c>done()</c> in <c>bench/ingest.lua</c> writes: one closed-loop ingest run.</summary>
 public sealed record WrkResult(long Requests, long DurationUs, WrkErrors Errors, WrkLatency LatencyUs)
 {
-    /// <summary>Requests answered below 400; the gateway and the baseline answer 200 or an error, so these are the 2xx.</summary>
+    /// <summary>
+    /// Requests answered below 400; the gateway and the baseline answer 200 or an error, so
+    /// these are the 2xx.
+    /// </summary>
     public long Answered => Requests - Errors.Status;
 
     public double PerSecond => DurationUs > 0 ? Answered / (DurationUs / 1e6) : 0;
@@ -29,7 +32,14 @@ public sealed record EndToEndResult(
     bool Complete);
 
 /// <summary>A backlog delivered to the target: how many, and in how long from the first arrival to the last.</summary>
-public sealed record DrainResult(string Run, long Expected, long Received, long Distinct, double Seconds, double PerSecond, bool Complete);
+public sealed record DrainResult(
+    string Run,
+    long Expected,
+    long Received,
+    long Distinct,
+    double Seconds,
+    double PerSecond,
+    bool Complete);
 
 /// <summary>
 /// What <c>bench/run.sh</c> records around one phase: CPU seconds by process group, Postgres's
@@ -45,7 +55,10 @@ public sealed record PhaseResult(
     PostgresCounters Pg,
     Dictionary<string, long> PeakKb);
 
-/// <summary>Postgres's own counts over a phase: transactions committed (read-only ones too), WAL written and flushed, time spent flushing.</summary>
+/// <summary>
+/// Postgres's own counts over a phase: transactions committed (read-only ones too), WAL written
+/// and flushed, and the time spent flushing.
+/// </summary>
 public sealed record PostgresCounters(long Commits, long WalRecords, long WalSyncs, long WalBytes, double WalSyncMs);
 
 /// <summary>The machine and the versions the run measured on, and a probe of the disk's flush latency.</summary>

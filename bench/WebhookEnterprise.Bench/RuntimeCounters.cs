@@ -23,7 +23,11 @@ public sealed record RuntimeCounters(
     long MaxThreadPoolThreads,
     long MaxWorkingSetBytes)
 {
-    public static async Task<RuntimeCounters> ReadAsync(string process, string csvPath, DateTimeOffset from, DateTimeOffset to)
+    public static async Task<RuntimeCounters> ReadAsync(
+        string process,
+        string csvPath,
+        DateTimeOffset from,
+        DateTimeOffset to)
     {
         var samples = new Dictionary<string, List<double>>(StringComparer.Ordinal);
         foreach (var line in (await File.ReadAllLinesAsync(csvPath)).Skip(1))
@@ -33,9 +37,9 @@ public sealed record RuntimeCounters(
             var fields = line.Split(',');
             if (fields.Length < 5
                 || !double.TryParse(fields[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-                || !DateTime.TryParseExact(fields[0], "MM/dd/yyyy HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var at)
-                || new DateTimeOffset(at) < from.AddSeconds(1)
-                || new DateTimeOffset(at) > to.AddSeconds(1))
+                || !TryParseTime(fields[0], out var at)
+                || at < from.AddSeconds(1)
+                || at > to.AddSeconds(1))
             {
                 continue;
             }
@@ -70,5 +74,18 @@ public sealed record RuntimeCounters(
             (long)Max("dotnet.thread_pool.queue.length"),
             (long)Max("dotnet.thread_pool.thread.count"),
             (long)Max("dotnet.process.memory.working_set"));
+    }
+
+    private static bool TryParseTime(string text, out DateTimeOffset at)
+    {
+        var parsed = DateTime.TryParseExact(
+            text,
+            "MM/dd/yyyy HH:mm:ss",
+            CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeLocal,
+            out var local);
+        at = parsed ? new DateTimeOffset(local) : default;
+
+        return parsed;
     }
 }

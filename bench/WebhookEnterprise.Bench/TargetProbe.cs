@@ -17,7 +17,10 @@ public sealed class TargetProbe(HttpClient http, Uri target)
             ?? throw new InvalidOperationException($"The target at {target} answered no stats.");
     }
 
-    /// <summary>Polls until <paramref name="expected"/> distinct messages of <paramref name="run"/> arrived, or the timeout passed.</summary>
+    /// <summary>
+    /// Polls until <paramref name="expected"/> distinct messages of <paramref name="run"/>
+    /// arrived, or the timeout passed.
+    /// </summary>
     public async Task<TargetStats> WaitForAsync(string run, long expected, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

@@ -15,7 +15,8 @@ namespace WebhookEnterprise.Bench.Commands;
     The database must hold the gateway's schema: run 'webhook-cli migrate' against it first.
 
     Example:
-      bench baseline --urls http://127.0.0.1:5902 --postgres 'Host=127.0.0.1;Port=5432;Database=baseline;Username=postgres' --redis 127.0.0.1:6379
+      bench baseline --urls http://127.0.0.1:5902 --redis 127.0.0.1:6379 \
+        --postgres 'Host=127.0.0.1;Port=5432;Database=baseline;Username=postgres'
     """)]
 public sealed class BaselineCommand
 {

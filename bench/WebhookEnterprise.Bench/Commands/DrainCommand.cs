@@ -3,8 +3,14 @@ using McMaster.Extensions.CommandLineUtils;
 
 namespace WebhookEnterprise.Bench.Commands;
 
-[Command("drain", Description = "Wait until the fast target has a number of messages of a run, and time them from the first arrival to the last.",
-    ExtendedHelpText = "\nExample:\n  bench drain --target http://127.0.0.1:5901 --run ingest --count 30000 --timeout 90 --out delivery.json\n")]
+[Command("drain",
+    Description = "Wait until the fast target has a number of messages of a run, and time them "
+        + "from the first arrival to the last.",
+    ExtendedHelpText = """
+
+    Example:
+      bench drain --target http://127.0.0.1:5901 --run ingest --count 30000 --timeout 90 --out delivery.json
+    """)]
 public sealed class DrainCommand(IConsole console)
 {
     [Option("--target", Description = "Base URL of the fast target.")]
@@ -44,7 +50,8 @@ public sealed class DrainCommand(IConsole console)
             stats.Distinct >= Count);
         await BenchJson.WriteAsync(Out, result);
         await console.Out.WriteLineAsync(
-            $"drain: {stats.Distinct} of {Count} messages in {seconds:0.00} s from the first arrival, {result.PerSecond:0} a second");
+            $"drain: {stats.Distinct} of {Count} messages in {seconds:0.00} s from the first arrival, "
+            + $"{result.PerSecond:0} a second");
 
         // Messages still missing at the deadline are a result, not a failure of the harness:
         // the result says so and the report shows it.

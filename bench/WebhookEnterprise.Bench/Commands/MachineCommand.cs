@@ -5,8 +5,14 @@ using McMaster.Extensions.CommandLineUtils;
 
 namespace WebhookEnterprise.Bench.Commands;
 
-[Command("machine", Description = "Describe the machine, and time how long the disk under a folder takes to flush an 8 KiB write.",
-    ExtendedHelpText = "\nExample:\n  bench machine --data-dir /var/tmp/pg --postgres \"$(postgres --version)\" --redis \"$(redis-server --version)\" --wrk \"$(wrk -v)\" --out machine.json\n")]
+[Command("machine",
+    Description = "Describe the machine, and time how long the disk under a folder takes to flush an 8 KiB write.",
+    ExtendedHelpText = """
+
+    Example:
+      bench machine --data-dir /var/tmp/pg --out machine.json \
+        --postgres "$(postgres --version)" --redis "$(redis-server --version)" --wrk "$(wrk -v)"
+    """)]
 public sealed class MachineCommand(IConsole console)
 {
     private const int ProbeWrites = 200;
@@ -49,7 +55,8 @@ public sealed class MachineCommand(IConsole console)
             ProbeFlush());
         await BenchJson.WriteAsync(Out, info);
         await console.Out.WriteLineAsync(
-            $"machine: {info.Cores} cores, {info.MemoryBytes / (1L << 30)} GiB; an 8 KiB write and fsync takes {info.FsyncLatency.P50Us} us (median)");
+            $"machine: {info.Cores} cores, {info.MemoryBytes / (1L << 30)} GiB; "
+            + $"an 8 KiB write and fsync takes {info.FsyncLatency.P50Us} us (median)");
 
         return BenchCli.Ok;
     }
@@ -82,7 +89,9 @@ public sealed class MachineCommand(IConsole console)
         var model = (await File.ReadAllLinesAsync(cpuInfo))
             .FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal));
 
-        return model is null ? RuntimeInformation.ProcessArchitecture.ToString() : model[(model.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+        return model is null
+            ? RuntimeInformation.ProcessArchitecture.ToString()
+            : model[(model.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
     }
 
     /// <summary>

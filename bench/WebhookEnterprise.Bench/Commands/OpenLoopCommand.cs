@@ -6,7 +6,9 @@ using McMaster.Extensions.CommandLineUtils;
 
 namespace WebhookEnterprise.Bench.Commands;
 
-[Command("open-loop", Description = "Send webhooks at a fixed rate without waiting for answers, then time their arrival at the fast target.",
+[Command("open-loop",
+    Description = "Send webhooks at a fixed rate without waiting for answers, then time their arrival "
+        + "at the fast target.",
     ExtendedHelpText = """
 
     Example:
@@ -47,7 +49,8 @@ public sealed class OpenLoopCommand(IConsole console)
     [Option("--run", Description = "Name of the measured run at the target (default e2e).")]
     public string Run { get; set; } = "e2e";
 
-    [Option("--drain-timeout", Description = "Seconds to wait after the last send for every accepted message to arrive (default 60).")]
+    [Option("--drain-timeout",
+        Description = "Seconds to wait after the last send for every accepted message to arrive (default 60).")]
     [Range(1, 3600)]
     public int DrainTimeout { get; set; } = 60;
 
@@ -81,7 +84,8 @@ public sealed class OpenLoopCommand(IConsole console)
         var generator = new OpenLoopGenerator(http, plan);
         var (_, measured) = await generator.RunAsync();
         await console.Out.WriteLineAsync(
-            $"open-loop: sent {measured.Sent}, accepted {measured.Accepted}, refused {measured.Refused}, failed {measured.Failed}; waiting for deliveries");
+            $"open-loop: sent {measured.Sent}, accepted {measured.Accepted}, refused {measured.Refused}, "
+            + $"failed {measured.Failed}; waiting for deliveries");
 
         var probe = new TargetProbe(http, new Uri(Target));
         var stats = await probe.WaitForAsync(Run, measured.Accepted, TimeSpan.FromSeconds(DrainTimeout));
@@ -99,7 +103,8 @@ public sealed class OpenLoopCommand(IConsole console)
             stats.Distinct >= measured.Accepted);
         await BenchJson.WriteAsync(Out, result);
         await console.Out.WriteLineAsync(
-            $"open-loop: delivered {stats.Distinct} of {measured.Accepted} accepted; p50 {result.DeliveryLatency.P50Us} us, p99 {result.DeliveryLatency.P99Us} us");
+            $"open-loop: delivered {stats.Distinct} of {measured.Accepted} accepted; "
+            + $"p50 {result.DeliveryLatency.P50Us} us, p99 {result.DeliveryLatency.P99Us} us");
 
         // Messages still missing at the deadline are a result, not a failure of the harness:
         // the result says so and the report shows it.

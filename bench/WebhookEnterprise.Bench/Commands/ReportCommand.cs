@@ -3,8 +3,13 @@ using McMaster.Extensions.CommandLineUtils;
 
 namespace WebhookEnterprise.Bench.Commands;
 
-[Command("report", Description = "Gather the result files of a run into one page of Markdown; print it and write it to a file.",
-    ExtendedHelpText = "\nExample:\n  bench report --results bench/results/20250101-120000 --out bench/results/20250101-120000/report.md\n")]
+[Command("report",
+    Description = "Gather the result files of a run into one page of Markdown; print it and write it to a file.",
+    ExtendedHelpText = """
+
+    Example:
+      bench report --results bench/results/20250101-120000 --out bench/results/20250101-120000/report.md
+    """)]
 public sealed class ReportCommand(IConsole console)
 {
     private static readonly string[] PhaseNames = ["ingest-baseline", "ingest-api", "delivery", "e2e"];

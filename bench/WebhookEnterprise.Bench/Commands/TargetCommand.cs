@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 
 namespace WebhookEnterprise.Bench.Commands;
 
-[Command("target", Description = "Run the fast target: answers every request 200 and counts it; GET /_bench/stats?run=NAME reports.",
+[Command("target",
+    Description = "Run the fast target: answers every request 200 and counts it; GET /_bench/stats?run=NAME reports.",
     ExtendedHelpText = "\nExample:\n  bench target --urls http://127.0.0.1:5901\n")]
 public sealed class TargetCommand
 {
