@@ -84,7 +84,9 @@ stop_all() {
     wait "$pid" 2>/dev/null || true
   done
   rm -rf "$work"
-  if [ "$status" -ne 0 ]; then
+  if [ "$status" -eq 130 ]; then
+    say "interrupted; the processes' output is in $logs"
+  elif [ "$status" -ne 0 ]; then
     say "failed; the processes' output is in $logs"
   fi
   exit "$status"
@@ -315,12 +317,13 @@ counters_start() {
   done
 }
 
-# Stops them as Ctrl-C would, so that they finish their files; after 10 s, for good.
+# Stops them. They write each sample as it comes, so SIGTERM loses nothing; a command started
+# in the background by a script ignores SIGINT, so Ctrl-C's signal would not do.
 counters_stop() {
   local pid
-  for pid in "${counter_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in "${counter_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${counter_pids[@]}"; do
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
@@ -368,8 +371,10 @@ run_wrk() {
 measure_ingest() {
   local name=$1 url=$2 process=$3 pg_before pg_after
   say "ingest, $name: ${warmup_seconds}s warm-up, then ${ingest_seconds}s at $connections connections"
-  run_wrk "$url" "$warmup_seconds" "$results/$name-warmup.json"
+  # dotnet-counters takes a few seconds to attach; started now, it samples the whole
+  # measured run, and the report keeps only the samples within it.
   counters_start "$name" "$process"
+  run_wrk "$url" "$warmup_seconds" "$results/$name-warmup.json"
   pg_statements_reset
   pg_before=$(pg_counters)
   snapshot before
@@ -414,12 +419,12 @@ for i in $(seq 1 "$workers"); do
   worker_pids+=("$(last_pid)")
   wait_for "worker $i" 60 "$(last_pid)" worker_reading "worker-$i"
 done
+counters_start delivery "worker-1=${worker_pids[0]}"
 dotnet "$bench_dll" open-loop --url "$ingest_url" --credentials "$credentials" --body "$body" \
   --target "$target_url" --rate "$warmup_rate" --seconds "$worker_warmup_seconds" --warmup-seconds 0 --run delivery-warmup \
   --drain-timeout "$drain_timeout" --out "$logs/delivery-warmup.json" >"$logs/delivery-warmup.log"
 wait_for "the warm-up's jobs to be acknowledged" 30 "$api_pid" no_pending_jobs
 
-counters_start delivery "worker-1=${worker_pids[0]}"
 pg_statements_reset
 pg_before=$(pg_counters)
 snapshot before
