@@ -46,10 +46,11 @@ sudo_if_needed() {
 ./scripts/install-prerequisites.sh
 if ! command -v wrk >/dev/null; then
   say "installing wrk"
+  sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
 fi
 
-for tool in dotnet redis-server redis-cli wrk curl ss base64; do
+for tool in dotnet redis-server redis-cli wrk curl ss base64 awk pgrep findmnt; do
   command -v "$tool" >/dev/null || fail "$tool is missing"
 done
 
