@@ -1,0 +1,4 @@
+using McMaster.Extensions.CommandLineUtils;
+using WebhookEnterprise.Bench;
+
+return await CommandLineApplication.ExecuteAsync<BenchCli>(args);
