@@ -52,6 +52,10 @@ public static class ApiHost
         builder.Services.AddGatewayTelemetry();
         builder.AddRedisClient(GatewayConnections.Redis, configureOptions: options => options.AbortOnConnectFail = false);
         builder.Services.AddSingleton<PublicUrl>();
+        builder.Services.AddSingleton<IngressSourceCache>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<IngressSourceCache>());
+        builder.Services.AddSingleton<IngestBatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<IngestBatcher>());
         builder.Services.AddProblemDetails();
         builder.Services.Configure<JsonOptions>(options =>
         {

@@ -54,6 +54,31 @@ public sealed class ApiOptions : IValidatableObject
     /// </summary>
     public TimeSpan RefusedBodyDrainTime { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long ingress keeps a source it looked up. Changes made through the management API
+    /// reach every api process at once; this bounds how long one made while Redis was
+    /// unreachable goes unseen.
+    /// </summary>
+    public TimeSpan SourceCacheTime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How many commits of received messages may run at once. Messages that arrive while all
+    /// of them run wait and go together in the next commit.
+    /// </summary>
+    [Range(1, 64)]
+    public int IngestWriters { get; set; } = 4;
+
+    /// <summary>The most messages committed together.</summary>
+    [Range(1, 10_000)]
+    public int MaxIngestBatch { get; set; } = 256;
+
+    /// <summary>
+    /// The most body bytes committed together: a commit takes no further message once its
+    /// bodies reach this, and always takes at least one.
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxIngestBatchBytes { get; set; } = 4 * 1024 * 1024;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (MinBodyRateGracePeriod <= TimeSpan.FromSeconds(1))
@@ -75,6 +100,13 @@ public sealed class ApiOptions : IValidatableObject
             {
                 yield return new ValidationResult($"Api:{name} ({value}) must be longer than zero.", [name]);
             }
+        }
+
+        if (SourceCacheTime < TimeSpan.Zero)
+        {
+            yield return new ValidationResult(
+                $"Api:SourceCacheTime ({SourceCacheTime}) must be zero, to look every source up, or longer.",
+                [nameof(SourceCacheTime)]);
         }
     }
 }

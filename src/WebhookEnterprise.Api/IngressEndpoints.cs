@@ -36,9 +36,8 @@ public static partial class IngressEndpoints
     private static async Task ReceiveAsync(
         HttpContext context,
         long sourceId,
-        SourceRepository sources,
-        MessageStore store,
-        DeliveryQueue queue,
+        IngressSourceCache sources,
+        IngestBatcher batcher,
         IOptions<ApiOptions> options,
         GatewayTelemetry telemetry,
         ILoggerFactory loggers)
@@ -50,7 +49,7 @@ public static partial class IngressEndpoints
         IngressSource? source;
         try
         {
-            source = await sources.FindForIngressAsync(sourceId, cancellationToken);
+            source = await sources.FindAsync(sourceId, cancellationToken);
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
@@ -103,10 +102,20 @@ public static partial class IngressEndpoints
             receivedAt)
         { TraceParent = Activity.Current?.Id };
 
+        var stored = batcher.StoreAsync(message, source.TargetIds);
+        if (stored is null)
+        {
+            LogStopping(logger, sourceId);
+            telemetry.MessageReceived(sourceId, IngressOutcome.Unavailable);
+            await WriteUnavailableAsync(context);
+
+            return;
+        }
+
         IReadOnlyList<Guid> deliveryIds;
         try
         {
-            deliveryIds = await store.StoreAsync(message, source.TargetIds, cancellationToken);
+            deliveryIds = await stored;
         }
         catch (Exception e) when (IsStorageFailure(e))
         {
@@ -115,17 +124,6 @@ public static partial class IngressEndpoints
             await WriteUnavailableAsync(context);
 
             return;
-        }
-
-        try
-        {
-            await queue.EnqueueAsync(deliveryIds, Activity.Current?.Id);
-        }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
-        {
-            // The message and its deliveries are committed and due now: the sweep of overdue
-            // deliveries queues them once Redis answers again, so the sender still gets its answer.
-            LogQueueUnavailable(logger, e, Ids.Format(message.Id));
         }
 
         LogReceived(logger, Ids.Format(message.Id), sourceId, body.Length, deliveryIds.Count);
@@ -242,7 +240,7 @@ public static partial class IngressEndpoints
         Message = "Answered 503 to source {SourceId}: Postgres cannot be reached")]
     private static partial void LogStorageUnavailable(ILogger logger, Exception exception, long sourceId);
 
-    [LoggerMessage(EventId = 2004, EventName = "QueueUnavailable", Level = LogLevel.Warning,
-        Message = "Message {MessageId} is stored but could not be queued; the overdue sweep will queue it")]
-    private static partial void LogQueueUnavailable(ILogger logger, Exception exception, string messageId);
+    [LoggerMessage(EventId = 2011, EventName = "Stopping", Level = LogLevel.Warning,
+        Message = "Answered 503 to source {SourceId}: the api is stopping")]
+    private static partial void LogStopping(ILogger logger, long sourceId);
 }

@@ -23,7 +23,7 @@ public static class SourceEndpoints
 {
     public static IEndpointRouteBuilder MapSourceEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/sources").AddEndpointFilter<AdminTokenFilter>();
+        var group = app.MapGroup("/api/sources").AddEndpointFilter<AdminTokenFilter>().AddEndpointFilter<SourceChangeFilter>();
 
         group.MapPost("/", AddAsync).WithName("AddSource");
         group.MapGet("/", ListAsync).WithName("ListSources");

@@ -45,7 +45,7 @@ public static class TargetEndpoints
 
     public static IEndpointRouteBuilder MapTargetEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/targets").AddEndpointFilter<AdminTokenFilter>();
+        var group = app.MapGroup("/api/targets").AddEndpointFilter<AdminTokenFilter>().AddEndpointFilter<SourceChangeFilter>();
 
         group.MapPost("/", AddAsync).WithName("AddTarget");
         group.MapGet("/", ListAsync).WithName("ListTargets");

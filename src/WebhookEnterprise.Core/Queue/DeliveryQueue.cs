@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using WebhookEnterprise.Core.Telemetry;
@@ -46,27 +47,43 @@ public sealed class DeliveryQueue
     private IDatabase Database => _redis.GetDatabase();
 
     /// <summary>Puts one job per delivery on the stream in one pipelined round trip, then wakes idle workers.</summary>
-    public async Task EnqueueAsync(IReadOnlyList<Guid> deliveryIds, string? traceParent)
+    public Task EnqueueAsync(IReadOnlyList<Guid> deliveryIds, string? traceParent) =>
+        EnqueueAsync([new MessageJobs(deliveryIds, traceParent)]);
+
+    /// <summary>
+    /// Puts the jobs of several messages on the stream in one pipelined round trip, each with
+    /// its own enqueue span and trace context, then wakes idle workers once.
+    /// </summary>
+    public async Task EnqueueAsync(IReadOnlyList<MessageJobs> messages)
     {
-        if (deliveryIds.Count == 0)
+        var jobCount = messages.Sum(message => message.DeliveryIds.Count);
+        if (jobCount == 0)
         {
             return;
         }
 
-        using var activity = GatewayTelemetry.StartEnqueue(traceParent, deliveryIds.Count);
-        var context = activity?.Id ?? traceParent;
-
+        var activities = new List<Activity>(messages.Count);
         var batch = Database.CreateBatch();
-        var writes = new List<Task>(deliveryIds.Count + 1);
-        foreach (var deliveryId in deliveryIds)
+        var writes = new List<Task>(jobCount + 1);
+        foreach (var message in messages)
         {
-            NameValueEntry[] fields = context is null
-                ? [new(RedisKeys.DeliveryField, Ids.Format(deliveryId))]
-                : [new(RedisKeys.DeliveryField, Ids.Format(deliveryId)), new(RedisKeys.TraceParentField, context)];
-            writes.Add(batch.StreamAddAsync(Keys.DeliveryStream, fields));
+            var activity = GatewayTelemetry.StartEnqueue(message.TraceParent, message.DeliveryIds.Count);
+            if (activity is not null)
+            {
+                activities.Add(activity);
+            }
+
+            var context = activity?.Id ?? message.TraceParent;
+            foreach (var deliveryId in message.DeliveryIds)
+            {
+                NameValueEntry[] fields = context is null
+                    ? [new(RedisKeys.DeliveryField, Ids.Format(deliveryId))]
+                    : [new(RedisKeys.DeliveryField, Ids.Format(deliveryId)), new(RedisKeys.TraceParentField, context)];
+                writes.Add(batch.StreamAddAsync(Keys.DeliveryStream, fields));
+            }
         }
 
-        writes.Add(batch.PublishAsync(RedisChannel.Literal(Keys.WakeChannel), deliveryIds.Count));
+        writes.Add(batch.PublishAsync(RedisChannel.Literal(Keys.WakeChannel), jobCount));
         batch.Execute();
         try
         {
@@ -74,8 +91,12 @@ public sealed class DeliveryQueue
         }
         catch (Exception e)
         {
-            GatewayTelemetry.Failed(activity, e);
+            activities.ForEach(activity => GatewayTelemetry.Failed(activity, e));
             throw;
+        }
+        finally
+        {
+            activities.ForEach(activity => activity.Dispose());
         }
     }
 

@@ -23,4 +23,7 @@ public sealed class RedisKeys(string prefix)
 
     /// <summary>Pub/sub channel that wakes idle workers when jobs arrive.</summary>
     public string WakeChannel { get; } = $"{prefix}:wake";
+
+    /// <summary>Pub/sub channel on which an api process says that sources or targets changed.</summary>
+    public string SourceChangesChannel { get; } = $"{prefix}:source-changes";
 }

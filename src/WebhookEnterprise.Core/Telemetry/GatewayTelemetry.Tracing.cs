@@ -27,6 +27,12 @@ public sealed partial class GatewayTelemetry
         public const string TargetName = "webhook.target.name";
         public const string Attempt = "webhook.attempt";
         public const string JobCount = "webhook.job.count";
+
+        /// <summary>
+        /// How many messages were committed together with this request's; the request links to
+        /// the one whose trace holds the statement.
+        /// </summary>
+        public const string StoreBatchSize = "webhook.store.batch_size";
         public const string IngressOutcome = "webhook.ingress.outcome";
 
         /// <summary>The delivery's state after the attempt: succeeded, retrying or failed.</summary>
