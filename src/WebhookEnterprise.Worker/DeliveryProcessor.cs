@@ -16,6 +16,7 @@ namespace WebhookEnterprise.Worker;
 /// </summary>
 public sealed partial class DeliveryProcessor(
     DeliveryRepository deliveries,
+    DeliveryBatches batches,
     DeliveryQueue queue,
     TargetClient client,
     TimeProvider time,
@@ -35,7 +36,7 @@ public sealed partial class DeliveryProcessor(
         if (job.DeliveryId == Guid.Empty)
         {
             // An entry without a readable delivery id cannot ever be handled.
-            await queue.AckAsync(job.EntryId);
+            await batches.AckAsync(job.EntryId);
 
             return;
         }
@@ -51,11 +52,11 @@ public sealed partial class DeliveryProcessor(
             return;
         }
 
-        var delivery = await deliveries.LoadAsync(job.DeliveryId, cancellationToken);
+        var delivery = await batches.LoadAsync(job.DeliveryId);
         if (delivery is null || delivery.State is DeliveryState.Succeeded or DeliveryState.Failed)
         {
             // Finished already (a duplicate job) or gone: nothing is sent again.
-            await queue.AckAsync(job.EntryId);
+            await batches.AckAsync(job.EntryId);
 
             return;
         }
@@ -67,7 +68,7 @@ public sealed partial class DeliveryProcessor(
             // Scheduling it again is harmless when it is scheduled already, and dropping this copy
             // keeps the attempt to one run, on time.
             await queue.ScheduleRetryAsync(delivery.DeliveryId, due);
-            await queue.AckAsync(job.EntryId);
+            await batches.AckAsync(job.EntryId);
             LogNotDueYet(Ids.Format(delivery.DeliveryId));
 
             return;
@@ -113,7 +114,7 @@ public sealed partial class DeliveryProcessor(
             now,
             Describe(delivery.Target, attempt, outcome, state, nextRunAt));
 
-        var recorded = await deliveries.RecordAttemptAsync(record, cancellationToken);
+        var recorded = await batches.RecordAttemptAsync(record);
         if (recorded && nextRunAt is { } next)
         {
             try
@@ -132,7 +133,7 @@ public sealed partial class DeliveryProcessor(
         // Acknowledged only now: the outcome and log record are committed (or were committed
         // by a duplicate of this attempt), so a crash before this line repeats the attempt
         // rather than losing it. At least once, never zero times.
-        await queue.AckAsync(job.EntryId);
+        await batches.AckAsync(job.EntryId);
     }
 
     /// <summary>
@@ -178,7 +179,7 @@ public sealed partial class DeliveryProcessor(
 
         // Acknowledged once the failure and its reason are committed; a crash before this line
         // only repeats this step, which finds the delivery finished.
-        await queue.AckAsync(job.EntryId);
+        await batches.AckAsync(job.EntryId);
     }
 
     /// <summary>The details of a <c>target.response</c> record, as stored in the log.</summary>

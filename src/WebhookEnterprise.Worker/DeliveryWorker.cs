@@ -288,8 +288,7 @@ public sealed partial class DeliveryWorker(
     }
 
     /// <summary>Failures of Postgres or Redis rather than of the job: they pass when the store is back.</summary>
-    private static bool IsOutage(Exception e) =>
-        e is RedisException or TimeoutException or OperationCanceledException or NpgsqlException { IsTransient: true };
+    private static bool IsOutage(Exception e) => DeliveryBatches.IsOutage(e);
 
     private async Task FinishInFlightAsync()
     {

@@ -35,6 +35,7 @@ public static class WorkerHost
         builder.AddRedisClient(GatewayConnections.Redis, configureOptions: options => options.AbortOnConnectFail = false);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TargetClient>();
+        builder.Services.AddSingleton<DeliveryBatches>();
         builder.Services.AddSingleton<DeliveryProcessor>();
         builder.Services.AddHostedService<DeliveryWorker>();
         builder.Services.AddHostedService<RetryPromoter>();

@@ -42,6 +42,14 @@ public sealed class WorkerOptions : IValidatableObject
     [Range(1, 100, ErrorMessage = "Worker:MaxJobDeliveries must be between {1} and {2}.")]
     public int MaxJobDeliveries { get; set; } = 5;
 
+    /// <summary>
+    /// How many statements of each kind (loading deliveries, committing outcomes, acknowledging
+    /// jobs) one worker runs at once. Attempts that reach the same step while all of them run go
+    /// together in the next statement, so this bounds the worker's connections, not its pace.
+    /// </summary>
+    [Range(1, 32, ErrorMessage = "Worker:StoreWriters must be between {1} and {2}.")]
+    public int StoreWriters { get; set; } = 2;
+
     /// <summary>How often the worker looks for due retries to move onto the stream.</summary>
     public TimeSpan PromoteInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 

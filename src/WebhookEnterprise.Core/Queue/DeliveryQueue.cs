@@ -215,12 +215,12 @@ public sealed class DeliveryQueue
         return counted;
     }
 
-    /// <summary>Acknowledges and removes a handled entry; call only once its outcome is committed.</summary>
-    public async Task AckAsync(RedisValue entryId)
+    /// <summary>Acknowledges and removes handled entries; call only once their outcomes are committed.</summary>
+    public async Task AckAsync(RedisValue[] entryIds)
     {
         var batch = Database.CreateBatch();
-        var ack = batch.StreamAcknowledgeAsync(Keys.DeliveryStream, RedisKeys.WorkerGroup, entryId);
-        var delete = batch.StreamDeleteAsync(Keys.DeliveryStream, [entryId]);
+        var ack = batch.StreamAcknowledgeAsync(Keys.DeliveryStream, RedisKeys.WorkerGroup, entryIds);
+        var delete = batch.StreamDeleteAsync(Keys.DeliveryStream, entryIds);
         batch.Execute();
         await Task.WhenAll(ack, delete);
     }

@@ -3,10 +3,16 @@ using Npgsql;
 
 namespace WebhookEnterprise.Core.Storage;
 
-/// <summary>Deliveries in Postgres: loading the next attempt, committing its outcome, resending.</summary>
+/// <summary>Deliveries in Postgres: loading next attempts, committing their outcomes, resending.</summary>
 public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
 {
-    public async Task<DeliveryJob?> LoadAsync(Guid deliveryId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads the deliveries with their messages and targets in one query; a delivery that does
+    /// not exist is missing from the answer.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, DeliveryJob>> LoadAsync(
+        IReadOnlyCollection<Guid> deliveryIds,
+        CancellationToken cancellationToken)
     {
         const string sql = """
             SELECT d.id AS delivery_id, d.state, d.attempts, d.next_run_at,
@@ -19,61 +25,87 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
             JOIN messages m ON m.id = d.message_id
             LEFT JOIN targets t ON t.id = d.target_id
             LEFT JOIN sources s ON s.id = t.source_id
-            WHERE d.id = @DeliveryId
+            WHERE d.id = ANY(@DeliveryIds)
             """;
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = await connection.QueryAsync<JobRow, TargetRepository.TargetRow?, DeliveryJob>(
-            new CommandDefinition(sql, new { DeliveryId = deliveryId }, cancellationToken: cancellationToken),
+            new CommandDefinition(sql, new { DeliveryIds = deliveryIds.ToArray() }, cancellationToken: cancellationToken),
             (job, target) => job.ToJob(target?.Id == Guid.Empty ? null : target?.ToTarget()),
             splitOn: "id");
 
-        return rows.SingleOrDefault();
+        return rows.ToDictionary(job => job.DeliveryId);
     }
 
     /// <summary>
-    /// Commits an attempt's outcome and its log record together. Only the attempt that follows
-    /// the stored count is taken, so a duplicate of the same attempt records nothing and
-    /// answers false.
+    /// Commits the outcomes of attempts and their log records, all in one statement. Only an
+    /// attempt that follows its delivery's stored count is taken, so a duplicate of an attempt
+    /// recorded already records nothing. Answers, for each record in order, whether it was taken.
     /// </summary>
-    public async Task<bool> RecordAttemptAsync(AttemptRecord record, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<bool>> RecordAttemptsAsync(
+        IReadOnlyList<AttemptRecord> records,
+        CancellationToken cancellationToken)
     {
         const string sql = """
-            WITH delivery AS (
-                UPDATE deliveries
-                SET state = @State,
-                    attempts = @Attempt,
-                    next_run_at = @NextRunAt,
-                    updated_at = @CreatedAt
-                WHERE id = @DeliveryId
-                  AND attempts = @Attempt - 1
-                  AND state IN ('pending', 'retrying')
-                RETURNING id
+            WITH attempt AS (
+                SELECT *
+                FROM unnest(@Ids, @DeliveryIds, @MessageIds, @SourceIds, @TargetIds, @Attempts, @States,
+                            @NextRunAts, @CreatedAts, @Data::json[])
+                         WITH ORDINALITY
+                         AS attempt (id, delivery_id, message_id, source_id, target_id, attempt, state,
+                                     next_run_at, created_at, data, position)
+            ),
+            delivery AS (
+                UPDATE deliveries d
+                SET state = attempt.state,
+                    attempts = attempt.attempt,
+                    next_run_at = attempt.next_run_at,
+                    updated_at = attempt.created_at
+                FROM attempt
+                WHERE d.id = attempt.delivery_id
+                  AND d.attempts = attempt.attempt - 1
+                  AND d.state IN ('pending', 'retrying')
+                RETURNING d.id
             )
             INSERT INTO log_records (id, type, message_id, source_id, target_id, delivery_id, created_at, data)
-            SELECT @Id, 'target.response', @MessageId, @SourceId, @TargetId, delivery.id, @CreatedAt, @Data::json
-            FROM delivery
+            SELECT attempt.id, 'target.response', attempt.message_id, attempt.source_id, attempt.target_id,
+                   attempt.delivery_id, attempt.created_at, attempt.data
+            FROM attempt
+            JOIN delivery ON delivery.id = attempt.delivery_id
+            ORDER BY attempt.position
+            RETURNING id
             """;
 
-        var parameters = new
-        {
-            record.Id,
-            record.DeliveryId,
-            record.MessageId,
-            record.SourceId,
-            record.TargetId,
-            record.Attempt,
-            record.State,
-            NextRunAt = record.NextRunAt?.UtcDateTime,
-            CreatedAt = record.CreatedAt.UtcDateTime,
-            record.Data,
-        };
-
+        // Two records of one delivery in one statement would both join its single updated row,
+        // so each statement holds at most one record per delivery; the rest go in the next one
+        // and find the count moved on, as a duplicate should.
+        var taken = new HashSet<Guid>(records.Count);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var inserted = await connection.ExecuteAsync(
-            new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        var remaining = records;
+        while (remaining.Count > 0)
+        {
+            var distinct = remaining.DistinctBy(record => record.DeliveryId).ToArray();
+            var parameters = new
+            {
+                Ids = distinct.Select(record => record.Id).ToArray(),
+                DeliveryIds = distinct.Select(record => record.DeliveryId).ToArray(),
+                MessageIds = distinct.Select(record => record.MessageId).ToArray(),
+                SourceIds = distinct.Select(record => record.SourceId).ToArray(),
+                TargetIds = distinct.Select(record => record.TargetId).ToArray(),
+                Attempts = distinct.Select(record => record.Attempt).ToArray(),
+                States = distinct.Select(record => record.State).ToArray(),
+                NextRunAts = distinct.Select(record => record.NextRunAt?.UtcDateTime).ToArray(),
+                CreatedAts = distinct.Select(record => record.CreatedAt.UtcDateTime).ToArray(),
+                Data = distinct.Select(record => record.Data).ToArray(),
+            };
 
-        return inserted == 1;
+            var inserted = await connection.QueryAsync<Guid>(
+                new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+            taken.UnionWith(inserted);
+            remaining = [.. remaining.Except(distinct)];
+        }
+
+        return [.. records.Select(record => taken.Contains(record.Id))];
     }
 
     /// <summary>

@@ -29,10 +29,10 @@ public sealed partial class GatewayTelemetry
         public const string JobCount = "webhook.job.count";
 
         /// <summary>
-        /// How many messages were committed together with this request's; the request links to
-        /// the one whose trace holds the statement.
+        /// How many requests or attempts went to Postgres or Redis in one statement with this
+        /// one's; the span links to the one whose trace holds the statement.
         /// </summary>
-        public const string StoreBatchSize = "webhook.store.batch_size";
+        public const string BatchSize = "webhook.batch.size";
         public const string IngressOutcome = "webhook.ingress.outcome";
 
         /// <summary>The delivery's state after the attempt: succeeded, retrying or failed.</summary>
