@@ -31,6 +31,7 @@ cli_dll=src/WebhookEnterprise.Cli/bin/Release/net10.0/WebhookEnterprise.Cli.dll
 bench_dll=bench/WebhookEnterprise.Bench/bin/Release/net10.0/WebhookEnterprise.Bench.dll
 # The gateway's Redis names (src/WebhookEnterprise.Core/Queue/RedisKeys.cs, default prefix).
 stream_key=webhooks:deliveries
+delivery_field=delivery
 worker_group=workers
 wake_channel=webhooks:wake
 
@@ -403,11 +404,18 @@ printf '{"api": %d, "baseline": %d}\n' \
 # process spends its first seconds compiling), then the group moves back to the start of the
 # stream and they deliver the backlog. The deliveries whose jobs were trimmed stay pending in
 # Postgres; their due time moves a day on, so that the overdue sweep (which would queue them
-# again after 7 minutes) leaves them be.
+# again after 7 minutes) leaves them be. Only theirs: a worker drops a job whose delivery is
+# not due yet.
 redis-cli -p "$redis_port" XTRIM "$stream_key" MAXLEN "$deliveries" >/dev/null
 queued=$(redis-cli -p "$redis_port" XLEN "$stream_key")
 ((queued > 0)) || fail "the ingest run queued no jobs"
-psql_at webhooks "UPDATE deliveries SET next_run_at = now() + interval '1 day' WHERE state = 'pending'" >/dev/null
+redis-cli -p "$redis_port" --raw XRANGE "$stream_key" - + |
+  awk -v field="$delivery_field" 'previous == field { print } { previous = $0 }' >"$work/queued-deliveries"
+"$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d webhooks -Xq \
+  -c "CREATE TEMPORARY TABLE queued (id uuid PRIMARY KEY)" \
+  -c "\\copy queued FROM '$work/queued-deliveries'" \
+  -c "UPDATE deliveries SET next_run_at = now() + interval '1 day'
+      WHERE state = 'pending' AND id NOT IN (SELECT id FROM queued)" >/dev/null
 redis-cli -p "$redis_port" XGROUP CREATE "$stream_key" "$worker_group" '$' >/dev/null
 
 worker_reading() { grep -q "reading the delivery stream" "$logs/$1.log"; }
