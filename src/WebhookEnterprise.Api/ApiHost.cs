@@ -50,7 +50,7 @@ public static class ApiHost
 
         builder.Services.AddGatewayStorage(builder.Configuration);
         builder.Services.AddGatewayTelemetry();
-        builder.AddRedisClient(GatewayConnections.Redis, configureOptions: options => options.AbortOnConnectFail = false);
+        builder.AddRedisClient(GatewayConnections.Redis, configureOptions: GatewayConnections.ConfigureRedis);
         builder.Services.AddSingleton<PublicUrl>();
         builder.Services.AddSingleton<IngressSourceCache>();
         builder.Services.AddHostedService(services => services.GetRequiredService<IngressSourceCache>());

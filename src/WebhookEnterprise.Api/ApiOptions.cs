@@ -65,18 +65,18 @@ public sealed class ApiOptions : IValidatableObject
     /// How many commits of received messages may run at once. Messages that arrive while all
     /// of them run wait and go together in the next commit.
     /// </summary>
-    [Range(1, 64)]
+    [Range(1, 64, ErrorMessage = "Api:IngestWriters must be between {1} and {2}.")]
     public int IngestWriters { get; set; } = 4;
 
     /// <summary>The most messages committed together.</summary>
-    [Range(1, 10_000)]
+    [Range(1, 10_000, ErrorMessage = "Api:MaxIngestBatch must be between {1} and {2}.")]
     public int MaxIngestBatch { get; set; } = 256;
 
     /// <summary>
     /// The most body bytes committed together: a commit takes no further message once its
     /// bodies reach this, and always takes at least one.
     /// </summary>
-    [Range(1, long.MaxValue)]
+    [Range(1, long.MaxValue, ErrorMessage = "Api:MaxIngestBatchBytes must be at least {1}.")]
     public long MaxIngestBatchBytes { get; set; } = 4 * 1024 * 1024;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Configuration;
@@ -22,11 +23,7 @@ public static class CoreServiceCollectionExtensions
     {
         DefaultTypeMap.MatchNamesWithUnderscores = true;
 
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(GatewayConnections.PostgresConnectionString(configuration))
-            .ConfigureTracing(tracing => tracing
-                .ConfigureCommandFilter(static _ => Activity.Current is not null)
-                .EnablePhysicalOpenTracing(false))
-            .Build());
+        services.AddSingleton(_ => CreateDataSource(GatewayConnections.PostgresConnectionString(configuration)));
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<SourceRepository>();
         services.AddSingleton<TargetRepository>();
@@ -38,5 +35,34 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<DeliveryQueue>();
 
         return services;
+    }
+
+    private static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        bool Given(string keyword) => given.ContainsKey(keyword) || given.ContainsKey(keyword.Replace(" ", ""));
+
+        // The gateway runs a handful of statements all the time: prepared once per connection,
+        // they are no longer parsed and planned on every call. A connection string that says
+        // otherwise (for a pooler that cannot keep prepared statements) wins.
+        if (!Given("Max Auto Prepare"))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        }
+
+        // No statement of the gateway leaves state in its session (no SET, LISTEN, temporary
+        // table or session lock; the migration uses a connection of its own), so a connection
+        // going back to the pool needs no reset, which would cost a statement on its next use.
+        if (!Given("No Reset On Close"))
+        {
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+        }
+
+        return builder
+            .ConfigureTracing(tracing => tracing
+                .ConfigureCommandFilter(static _ => Activity.Current is not null)
+                .EnablePhysicalOpenTracing(false))
+            .Build();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using StackExchange.Redis;
 
 namespace WebhookEnterprise.Core;
 
@@ -39,5 +40,17 @@ public static class GatewayConnections
             },
         };
         configuration.Sources.Insert(0, defaults);
+    }
+
+    /// <summary>How the api and the workers use their Redis connection.</summary>
+    public static void ConfigureRedis(ConfigurationOptions options)
+    {
+        // A process starts, and waits for Redis, even when Redis is not there yet.
+        options.AbortOnConnectFail = false;
+
+        // Answers are handled on the runtime's thread pool rather than on the client's own
+        // threads: one pool of threads less competing for the cores, and one hand-off less per
+        // answer, which counts where the gateway shares a small machine with its stores.
+        options.SocketManager = SocketManager.ThreadPool;
     }
 }

@@ -128,7 +128,16 @@ public sealed partial class DeliveryProcessor(
             }
         }
 
-        LogAttempt(Ids.Format(delivery.DeliveryId), attempt, delivery.Target.Name, state, outcome.Answer?.StatusCode, outcome.Error?.Kind);
+        // A success is in the log records, the trace and the metrics already; the console keeps
+        // to attempts that failed, unless asked for more.
+        LogAttempt(
+            state == DeliveryState.Succeeded ? LogLevel.Debug : LogLevel.Information,
+            Ids.Format(delivery.DeliveryId),
+            attempt,
+            delivery.Target.Name,
+            state,
+            outcome.Answer?.StatusCode,
+            outcome.Error?.Kind);
 
         // Acknowledged only now: the outcome and log record are committed (or were committed
         // by a duplicate of this attempt), so a crash before this line repeats the attempt
@@ -244,9 +253,16 @@ public sealed partial class DeliveryProcessor(
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    [LoggerMessage(EventId = 3001, EventName = "AttemptFinished", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 3001, EventName = "AttemptFinished",
         Message = "Delivery {DeliveryId} attempt {Attempt} to {TargetName}: {State} (status {StatusCode}, error {ErrorKind})")]
-    private partial void LogAttempt(string deliveryId, int attempt, string targetName, string state, int? statusCode, string? errorKind);
+    private partial void LogAttempt(
+        LogLevel level,
+        string deliveryId,
+        int attempt,
+        string targetName,
+        string state,
+        int? statusCode,
+        string? errorKind);
 
     [LoggerMessage(EventId = 3002, EventName = "FailedWithoutAttempt", Level = LogLevel.Warning,
         Message = "Delivery {DeliveryId} failed without an attempt: {Reason}")]

@@ -32,7 +32,7 @@ public static class WorkerHost
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = grace + TimeSpan.FromSeconds(10));
 
         builder.Services.AddGatewayStorage(builder.Configuration);
-        builder.AddRedisClient(GatewayConnections.Redis, configureOptions: options => options.AbortOnConnectFail = false);
+        builder.AddRedisClient(GatewayConnections.Redis, configureOptions: GatewayConnections.ConfigureRedis);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TargetClient>();
         builder.Services.AddSingleton<DeliveryBatches>();

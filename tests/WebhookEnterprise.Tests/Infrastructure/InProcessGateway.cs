@@ -196,6 +196,9 @@ public sealed class InProcessGateway : IAsyncLifetime
         ["ConnectionStrings:redis"] = _redis!.ConnectionString,
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "",
         ["Logging:LogLevel:Default"] = "Information",
+
+        // Successful attempts are logged at Debug.
+        ["Logging:LogLevel:WebhookEnterprise"] = "Debug",
     };
 }
 
