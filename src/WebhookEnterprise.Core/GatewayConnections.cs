@@ -47,10 +47,5 @@ public static class GatewayConnections
     {
         // A process starts, and waits for Redis, even when Redis is not there yet.
         options.AbortOnConnectFail = false;
-
-        // Answers are handled on the runtime's thread pool rather than on the client's own
-        // threads: one pool of threads less competing for the cores, and one hand-off less per
-        // answer, which counts where the gateway shares a small machine with its stores.
-        options.SocketManager = SocketManager.ThreadPool;
     }
 }

@@ -32,6 +32,8 @@ public sealed partial class DeliveryWorker(
     private static readonly TimeSpan FirstRetryWait = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LongestRetryWait = TimeSpan.FromSeconds(10);
 
+    private static readonly TimeSpan ReclaimMargin = TimeSpan.FromMilliseconds(100);
+
     private static readonly RedisValue ClaimFromStart = "0-0";
 
     private readonly WorkerOptions _options = options.Value;
@@ -255,8 +257,9 @@ public sealed partial class DeliveryWorker(
             await Task.Delay(wait, _stopping);
 
             // Taken back only if no worker has had it for the whole wait, so never from a worker
-            // that claimed it meanwhile.
-            if (!await queue.ReclaimAsync(_options.Name, job.EntryId, wait, countDelivery))
+            // that claimed it meanwhile. The runtime's timers may fire a few milliseconds early by
+            // Redis's clock, hence the margin.
+            if (!await queue.ReclaimAsync(_options.Name, job.EntryId, wait - ReclaimMargin, countDelivery))
             {
                 return;
             }
