@@ -426,7 +426,7 @@ redis-cli -p "$redis_port" XGROUP CREATE "$stream_key" "$worker_group" '$' >/dev
 worker_reading() { grep -q "reading the delivery stream" "$logs/$1.log"; }
 no_pending_jobs() { [ "$(redis-cli -p "$redis_port" XPENDING "$stream_key" "$worker_group" | head -1)" = 0 ]; }
 
-warmup_rate=$e2e_rate
+warmup_rate=$((2 * e2e_rate))
 say "delivery: $workers workers warm up at ${warmup_rate}/s for ${worker_warmup_seconds}s, then deliver $queued queued jobs"
 for i in $(seq 1 "$workers"); do
   start "worker-$i" "${gateway[@]}" run worker

@@ -64,7 +64,7 @@ public sealed class RunApiCommand(ShutdownSignal shutdown)
       ConnectionStrings__redis      Redis (default localhost:6379)
       Worker__Name                  consumer name, unique among running workers; keep it across restarts
                                     so that a restarted worker finishes its jobs at once (default host-pid)
-      Worker__Concurrency           attempts at once (default 64)
+      Worker__Concurrency           attempts at once (default 128)
       Worker__ResponseBodyLimit     bytes of each target answer kept in the log (default 65536)
       Worker__BlockPrivateNetworks  true: refuse loopback, private and metadata addresses
       Worker__AllowedPrivateNetworks__0
