@@ -204,7 +204,7 @@ public static class ResultReport
         page.Paragraph(Invariant($"""
             The ingest run leaves its jobs queued; the newest {delivery.Expected:N0} are kept,
             hidden from the workers' consumer group. {s.Workers} workers (default settings) start,
-            warm up on {s.WorkerWarmupSeconds} s of live traffic at the end-to-end
+            warm up on {s.WorkerWarmupSeconds} s of live traffic at twice the end-to-end
             rate, then the group is moved back to the start of the stream and they deliver the
             backlog to the fast target. The rate is distinct messages over the time from the first
             arrival to the last.
