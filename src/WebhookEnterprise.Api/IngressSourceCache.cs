@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -74,7 +73,7 @@ public sealed partial class IngressSourceCache(
         catch (RedisException e)
         {
             // The client subscribes again by itself once Redis answers.
-            LogChangeNotPublished(logger, e, options.Value.SourceCacheTime.TotalSeconds);
+            LogChangesNotHeard(logger, e, options.Value.SourceCacheTime.TotalSeconds);
         }
     }
 
@@ -91,19 +90,8 @@ public sealed partial class IngressSourceCache(
     [LoggerMessage(EventId = 2010, EventName = "SourceChangeNotShared", Level = LogLevel.Warning,
         Message = "Could not tell other api processes that sources changed; they see the change within {Seconds} s")]
     private static partial void LogChangeNotPublished(ILogger logger, Exception exception, double seconds);
-}
 
-/// <summary>Empties the <see cref="IngressSourceCache"/> after every request that changes sources or targets.</summary>
-public sealed class SourceChangeFilter(IngressSourceCache cache) : IEndpointFilter
-{
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var result = await next(context);
-        if (!HttpMethods.IsGet(context.HttpContext.Request.Method))
-        {
-            cache.Changed();
-        }
-
-        return result;
-    }
+    [LoggerMessage(EventId = 2012, EventName = "SourceChangesNotHeard", Level = LogLevel.Warning,
+        Message = "Could not listen for source changes made through other api processes yet; this one sees them within {Seconds} s")]
+    private static partial void LogChangesNotHeard(ILogger logger, Exception exception, double seconds);
 }
