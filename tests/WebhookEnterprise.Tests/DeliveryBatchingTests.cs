@@ -68,8 +68,10 @@ public sealed class DeliveryBatchingTests(OneStoreWriterGateway gateway) : IClas
         var message = new IncomingMessage(
             Ids.New(), Random.Shared.NextInt64(1_000_000, long.MaxValue), "POST", "", "", [], "{}"u8.ToArray(), null, now);
         var targetId = Guid.NewGuid();
-        var stored = await services.GetRequiredService<MessageStore>().StoreAsync(message, [targetId, targetId], CancellationToken.None);
-        var (first, second) = (stored[0], stored[1]);
+        var stored = await services.GetRequiredService<MessageStore>().StoreAsync(
+            [new MessageToStore(message, [targetId, targetId])],
+            CancellationToken.None);
+        var (first, second) = (stored[0][0], stored[0][1]);
         AttemptRecord Record(Guid deliveryId, int attempt, string state) => new(
             Ids.New(), deliveryId, message.Id, message.SourceId, targetId, attempt, state,
             state == DeliveryState.Retrying ? now.AddMinutes(1) : null, now, $"{{\"attempt\": {attempt}}}");

@@ -81,10 +81,10 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
         // and find the count moved on, as a duplicate should.
         var taken = new HashSet<Guid>(records.Count);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var remaining = records;
+        IReadOnlyList<AttemptRecord> remaining = records;
         while (remaining.Count > 0)
         {
-            var distinct = remaining.DistinctBy(record => record.DeliveryId).ToArray();
+            var (distinct, later) = OnePerDelivery(remaining);
             var parameters = new
             {
                 Ids = distinct.Select(record => record.Id).ToArray(),
@@ -102,10 +102,24 @@ public sealed class DeliveryRepository(NpgsqlDataSource dataSource)
             var inserted = await connection.QueryAsync<Guid>(
                 new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
             taken.UnionWith(inserted);
-            remaining = [.. remaining.Except(distinct)];
+            remaining = later;
         }
 
         return [.. records.Select(record => taken.Contains(record.Id))];
+    }
+
+    /// <summary>The first record of each delivery, in order, and the records that follow one of theirs.</summary>
+    private static (List<AttemptRecord> First, List<AttemptRecord> Later) OnePerDelivery(IReadOnlyList<AttemptRecord> records)
+    {
+        var deliveries = new HashSet<Guid>(records.Count);
+        var first = new List<AttemptRecord>(records.Count);
+        var later = new List<AttemptRecord>();
+        foreach (var record in records)
+        {
+            (deliveries.Add(record.DeliveryId) ? first : later).Add(record);
+        }
+
+        return (first, later);
     }
 
     /// <summary>

@@ -30,20 +30,11 @@ public sealed class MessageStore(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>
-    /// Stores the message, its deliveries and its <c>message</c> log record atomically. When this
-    /// returns, the message is durable and the sender may be answered; the deliveries are due at
-    /// once, so a sweep finds them even if queueing them fails afterwards.
-    /// </summary>
-    public async Task<IReadOnlyList<Guid>> StoreAsync(
-        IncomingMessage message,
-        IReadOnlyList<Guid> targetIds,
-        CancellationToken cancellationToken) =>
-        (await StoreAsync([new MessageToStore(message, targetIds)], cancellationToken))[0];
-
-    /// <summary>
-    /// Stores several messages as <see cref="StoreAsync(IncomingMessage, IReadOnlyList{Guid}, CancellationToken)"/>
-    /// does one, in one statement and so one commit: all of them or none. Returns the ids of each
-    /// message's deliveries, in the order of <paramref name="messages"/>.
+    /// Stores messages, each with its deliveries and its <c>message</c> log record, in one
+    /// statement and so one commit: all of them or none. When this returns, the messages are
+    /// durable and their senders may be answered; the deliveries are due at once, so a sweep
+    /// finds them even if queueing them fails afterwards. Returns the ids of each message's
+    /// deliveries, in the order of <paramref name="messages"/>.
     /// </summary>
     public async Task<IReadOnlyList<IReadOnlyList<Guid>>> StoreAsync(
         IReadOnlyList<MessageToStore> messages,
