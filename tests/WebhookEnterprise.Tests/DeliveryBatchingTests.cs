@@ -34,9 +34,8 @@ public sealed class DeliveryBatchingTests(OneStoreWriterGateway gateway) : IClas
         await using var target = await RecordingTarget.StartAsync();
         var route = await gateway.AddRouteAsync(target.Url());
         var ledger = new DeliveryLedger(route.Url);
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 });
 
-        await Task.WhenAll(Enumerable.Range(0, Senders).Select(_ => ledger.SendAsync(http)));
+        await ledger.SendTogetherAsync(Senders, connections: 64);
 
         Assert.All(ledger.Answers, answer => Assert.Equal(HttpStatusCode.OK, answer.StatusCode));
         await Eventually.TrueAsync(

@@ -47,6 +47,16 @@ internal sealed class DeliveryLedger(string sourceUrl)
         return response;
     }
 
+    /// <summary>
+    /// Sends <paramref name="count"/> messages at once over at most <paramref name="connections"/>
+    /// connections, so that they reach the gateway together.
+    /// </summary>
+    public async Task SendTogetherAsync(int count, int connections)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections });
+        await Task.WhenAll(Enumerable.Range(0, count).Select(_ => SendAsync(http)));
+    }
+
     /// <summary>How long after it was sent a request's message arrived at its target.</summary>
     public TimeSpan Latency(ReceivedRequest request) =>
         request.ReceivedAt - _sentAt[request.Header(MarkerHeader) ?? throw new ArgumentException("The request carries no marker.")];
